@@ -1,0 +1,38 @@
+# `make run` and `make test` do all set-up themselves on a fresh machine.
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON ?= python3
+FLASK := $(BIN)/flask --app wsgi
+CATALOGS := $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
+COMPILED := $(CATALOGS:.po=.mo)
+
+.PHONY: run test lint system-packages translations-extract clean
+
+run: system-packages $(VENV)/.installed $(COMPILED)
+	HANDOVER_ENV=development $(FLASK) db upgrade
+	HANDOVER_ENV=development $(FLASK) demo
+	@echo "Serving Handover on http://127.0.0.1:5000 (Ctrl+C stops it)"
+	HANDOVER_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
+
+test: system-packages $(VENV)/.installed $(COMPILED)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+system-packages:
+	@scripts/system-packages
+
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+%.mo: %.po $(VENV)/.installed
+	$(BIN)/pybabel compile --statistics -i $< -o $@
+
+# Refresh the catalogs after changing user-facing strings; then translate the new ones.
+translations-extract: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o webapp/translations/messages.pot .
+	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(COMPILED)

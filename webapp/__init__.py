@@ -1,0 +1,83 @@
+"""Handover: the installation handover checklist and signed receipt."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from webapp.config import PROJECT_ROOT, Config, ConfigurationError, config_from_environ
+
+
+def create_app(config: type[Config] | None = None, environ: Mapping[str, Any] | None = None):
+    """Build the application.
+
+    `config` is a configuration class; by default HANDOVER_ENV names one.
+    `environ` stands in for os.environ, so tests can start the app as a server would.
+    """
+    environ = os.environ if environ is None else environ
+    config = config or config_from_environ(environ)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        instance_path=str(PROJECT_ROOT / "instance"),
+    )
+    app.config.from_object(config)
+    app.config.update(config.from_environ(environ, app.instance_path))
+    if not app.config.get("SECRET_KEY"):
+        raise ConfigurationError("SECRET_KEY must be set in the environment outside development")
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from webapp import i18n
+    from webapp.auth.routes import load_user
+    from webapp.extensions import babel, db, login_manager, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    babel.init_app(app, locale_selector=i18n.select_locale)
+    login_manager.init_app(app)
+    login_manager.user_loader(load_user)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = i18n.LOGIN_REQUIRED_MESSAGE
+    login_manager.login_message_category = "info"
+
+
+def register_blueprints(app: Flask) -> None:
+    from webapp.auth import bp as auth_bp
+    from webapp.handovers import bp as handovers_bp
+    from webapp.main import bp as main_bp
+
+    app.register_blueprint(main_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(handovers_bp, url_prefix="/handovers")
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from webapp.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from webapp import templating
+
+    templating.register(app)
+
+
+def register_commands(app: Flask) -> None:
+    from webapp.cli import demo_command, users_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_command)

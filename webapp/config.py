@@ -1,0 +1,107 @@
+"""Configuration classes; secrets and addresses come from the environment."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigurationError(RuntimeError):
+    """Raised at start-up when a required setting is missing."""
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    NAME = "base"
+    SECRET_KEY: str | None = None
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # A technician may spend a long time on one form: the CSRF token lives as
+    # long as the session instead of expiring after an hour and losing the work.
+    WTF_CSRF_TIME_LIMIT = None
+    MAX_CONTENT_LENGTH = 1024 * 1024
+    MAX_FORM_PARTS = 500
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = True
+    REMEMBER_COOKIE_SECURE = True
+    BABEL_DEFAULT_LOCALE = "ru"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
+    LANGUAGES = ("ru", "en")
+    PHONE_REGION = "RU"
+    HANDOVERS_PER_PAGE = 20
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+        """Return the settings this environment takes from variables."""
+        settings: dict[str, Any] = {}
+        if environ.get("SECRET_KEY"):
+            settings["SECRET_KEY"] = environ["SECRET_KEY"]
+        url = environ.get("DATABASE_URL") or cls.SQLALCHEMY_DATABASE_URI
+        settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
+            url or f"sqlite:///{Path(instance_path) / 'handover.sqlite3'}"
+        )
+        if environ.get("BABEL_DEFAULT_TIMEZONE"):
+            settings["BABEL_DEFAULT_TIMEZONE"] = environ["BABEL_DEFAULT_TIMEZONE"]
+        return settings
+
+
+class ProductionConfig(Config):
+    """Served to real users: every secret must come from the environment."""
+
+    NAME = "production"
+
+
+class DevelopmentConfig(Config):
+    """`make run` on a laptop: plain HTTP, a fixed key that protects nothing."""
+
+    NAME = "development"
+    DEBUG = True
+    SECRET_KEY = "development-only-not-secret"  # noqa: S105 - never used outside development
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+
+
+class TestingConfig(Config):
+    """The test suite: the database comes from the class, never from DATABASE_URL."""
+
+    NAME = "testing"
+    TESTING = True
+    SECRET_KEY = "testing-only-not-secret"  # noqa: S105 - never used outside tests
+    SESSION_COOKIE_SECURE = False
+    REMEMBER_COOKIE_SECURE = False
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
+        """Ignore the environment so a test can never touch a real database."""
+        return {"SQLALCHEMY_DATABASE_URI": normalise_database_url(cls.SQLALCHEMY_DATABASE_URI)}
+
+
+CONFIGS: dict[str, type[Config]] = {
+    c.NAME: c for c in (ProductionConfig, DevelopmentConfig, TestingConfig)
+}
+
+
+def config_from_environ(environ: Mapping[str, str] = os.environ) -> type[Config]:
+    """Pick the configuration class named by HANDOVER_ENV (production by default)."""
+    name = environ.get("HANDOVER_ENV", "production")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigurationError(
+            f"HANDOVER_ENV={name!r} is not one of {', '.join(sorted(CONFIGS))}"
+        ) from None
+
+
+def normalise_database_url(url: str) -> str:
+    """Use the psycopg 3 driver for plain postgres:// and postgresql:// URLs."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
