@@ -1,0 +1,1 @@
+"""Handover's domain: plain Python with no Flask, tested without a request."""

@@ -1,0 +1,60 @@
+"""The vocabulary of a handover: what can be recorded and the states it passes through."""
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    TECHNICIAN = "technician"
+    SUPPORT = "support"
+    ADMIN = "admin"
+
+
+class HandoverStatus(StrEnum):
+    DRAFT = "draft"
+    AWAITING_SUBSCRIBER = "awaiting_subscriber"
+    SUBSCRIBER_SIGNED = "subscriber_signed"
+    CLOSED = "closed"
+
+
+class Service(StrEnum):
+    INTERNET = "internet"
+    TV = "tv"
+    HOME_PHONE = "home_phone"
+
+
+class Document(StrEnum):
+    FULL_CONTRACT = "full_contract"
+    TARIFF_ANNEX = "tariff_annex"
+    DISCOUNT_AGREEMENT = "discount_agreement"
+    SETTINGS_SHEET = "settings_sheet"
+    EQUIPMENT_ACT = "equipment_act"
+
+
+class BillingMethod(StrEnum):
+    CREDIT = "credit"
+    ADVANCE = "advance"
+
+
+class DiscountKind(StrEnum):
+    PERCENT = "percent"
+    AMOUNT = "amount"
+
+
+class DiscountSource(StrEnum):
+    APPLICATION = "application"  # written in the application by the technician
+    SALES = "sales"  # promised by sales, arrives from the order system
+    SUBSCRIBER = "subscriber"  # stated by the subscriber while verifying
+
+
+class EquipmentType(StrEnum):
+    ROUTER = "router"
+    ONT = "ont"
+    TV_BOX = "tv_box"
+    PHONE_ADAPTER = "phone_adapter"
+    OTHER = "other"
+
+
+class EquipmentTerms(StrEnum):
+    RENTED = "rented"
+    SOLD = "sold"
+    OWN = "own"

@@ -1,0 +1,162 @@
+"""Database models: staff, handovers with their discounts and equipment, audit events."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from webapp.db_types import Hundredths, UTCDateTime, now_utc
+from webapp.domain.terms import (
+    BillingMethod,
+    DiscountKind,
+    DiscountSource,
+    EquipmentTerms,
+    EquipmentType,
+    HandoverStatus,
+    Role,
+)
+from webapp.extensions import db
+
+
+def new_public_id() -> str:
+    """Return an unguessable identifier for URLs, so ids cannot be enumerated."""
+    return secrets.token_urlsafe(12)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    login: Mapped[str] = mapped_column(String(64), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    employee_id: Mapped[str | None] = mapped_column(String(32))
+    contractor: Mapped[str | None] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    handovers: Mapped[list[Handover]] = relationship(back_populates="technician")
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password, never the password itself."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Tell whether the password matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive users
+        return self.active
+
+    def has_role(self, *roles: Role) -> bool:
+        """Tell whether the user holds one of the roles."""
+        return self.role in roles
+
+
+class Handover(db.Model):
+    __tablename__ = "handovers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    public_id: Mapped[str] = mapped_column(String(32), unique=True, default=new_public_id)
+    order_number: Mapped[str] = mapped_column(String(32), index=True)
+    account_number: Mapped[str] = mapped_column(String(20), index=True)
+    contract_number: Mapped[str] = mapped_column(String(32), index=True)
+    contract_pages: Mapped[int] = mapped_column(Integer)
+    subscriber_name: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(16), index=True)  # E.164
+    address: Mapped[str] = mapped_column(String(500))
+    services: Mapped[list[str]] = mapped_column(JSON, default=list)
+    tariff_name: Mapped[str] = mapped_column(String(100))
+    monthly_fee: Mapped[Decimal] = mapped_column("monthly_fee_hundredths", Hundredths)
+    billing_method: Mapped[str] = mapped_column(String(16), default=BillingMethod.CREDIT)
+    # Only the login handed over: Handover has nowhere to keep a portal password.
+    portal_login: Mapped[str | None] = mapped_column(String(64))
+    documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(32), default=HandoverStatus.DRAFT)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+
+    technician: Mapped[User] = relationship(back_populates="handovers")
+    discounts: Mapped[list[Discount]] = relationship(
+        back_populates="handover",
+        cascade="all, delete-orphan",
+        order_by="Discount.position",
+    )
+    equipment: Mapped[list[EquipmentItem]] = relationship(
+        back_populates="handover",
+        cascade="all, delete-orphan",
+        order_by="EquipmentItem.position",
+    )
+
+    @property
+    def is_editable(self) -> bool:
+        """Tell whether the technician may still change the recorded facts."""
+        return self.status == HandoverStatus.DRAFT
+
+    def discounts_from(self, source: DiscountSource) -> list[Discount]:
+        """Return the discounts recorded from one source, in their order."""
+        return [d for d in self.discounts if d.source == source]
+
+
+class Discount(db.Model):
+    __tablename__ = "discounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(
+        ForeignKey("handovers.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    source: Mapped[str] = mapped_column(String(16), default=DiscountSource.APPLICATION)
+    description: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(8), default=DiscountKind.PERCENT)
+    # Percent (0 < x <= 100) or an amount of money, both exact to two places.
+    value: Mapped[Decimal] = mapped_column("value_hundredths", Hundredths)
+    months: Mapped[int | None] = mapped_column()  # None means permanent
+
+    handover: Mapped[Handover] = relationship(back_populates="discounts")
+
+
+class EquipmentItem(db.Model):
+    __tablename__ = "equipment_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(
+        ForeignKey("handovers.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(default=0)
+    kind: Mapped[str] = mapped_column(String(16), default=EquipmentType.ROUTER)
+    model: Mapped[str] = mapped_column(String(100))
+    serial: Mapped[str] = mapped_column(String(64))
+    terms: Mapped[str] = mapped_column(String(8), default=EquipmentTerms.RENTED)
+    monthly_fee: Mapped[Decimal] = mapped_column("monthly_fee_hundredths", Hundredths)
+
+    handover: Mapped[Handover] = relationship(back_populates="equipment")
+
+
+class AuditEvent(db.Model):
+    """One thing that happened. Rows are append-only: database triggers refuse
+    UPDATE and DELETE (see the initial migration and `install_append_only_guard`)."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"), index=True)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    event: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+    actor: Mapped[User | None] = relationship()
+    handover: Mapped[Handover | None] = relationship()
