@@ -1,0 +1,38 @@
+"""The one place that writes audit events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import has_request_context, request
+from flask_login import current_user
+
+from webapp.extensions import db
+from webapp.models import AuditEvent, Handover, User
+
+USER_AGENT_LIMIT = 300
+
+
+def record(
+    event: str,
+    *,
+    handover: Handover | None = None,
+    actor: User | None = None,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """Add an audit event to the session; the caller's commit stores it with the change.
+
+    The actor defaults to the signed-in user; IP and user agent come from the request.
+    """
+    ip = user_agent = None
+    if has_request_context():
+        ip = request.remote_addr
+        user_agent = (request.user_agent.string or "")[:USER_AGENT_LIMIT] or None
+        if actor is None and current_user.is_authenticated:
+            actor = current_user._get_current_object()
+    entry = AuditEvent(
+        event=event, handover=handover, actor=actor, ip=ip, user_agent=user_agent,
+        details=details or {},
+    )
+    db.session.add(entry)
+    return entry

@@ -1,0 +1,23 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SubmitField
+from wtforms.validators import DataRequired, Length
+
+from webapp.forms import text_field
+
+
+class LoginForm(FlaskForm):
+    login = text_field(
+        _l("Login"), 64, render_kw={"autocomplete": "username", "autocapitalize": "none"}
+    )
+    password = PasswordField(
+        _l("Password"),
+        validators=[DataRequired(_l("Fill in this field.")), Length(max=256)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField(_l("Keep me signed in on this device"))
+    submit = SubmitField(_l("Sign in"))
+
+
+class ConfirmForm(FlaskForm):
+    """A bare form with a CSRF token, for actions that are a single button."""

@@ -1,0 +1,73 @@
+"""Staff sign-in and sign-out."""
+
+import secrets
+from functools import cache
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from werkzeug.security import generate_password_hash
+
+from webapp import audit
+from webapp.auth import bp
+from webapp.auth.forms import ConfirmForm, LoginForm
+from webapp.extensions import db
+from webapp.models import User
+
+
+@cache
+def _stand_in_user() -> User:
+    """Return a user to check passwords against when the login does not exist,
+    so a wrong login takes as long as a wrong password and timing reveals nothing."""
+    return User(password_hash=generate_password_hash(secrets.token_urlsafe(16)))
+
+
+def load_user(user_id: str) -> User | None:
+    """Return the signed-in user for Flask-Login."""
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+def safe_next(target: str | None) -> str:
+    """Return a same-site path to go to after sign-in, or the home page."""
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc and "\\" not in target:
+            return target
+    return url_for("main.index")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(db.select(User).where(User.login == form.login.data))
+        password_ok = (user or _stand_in_user()).check_password(form.password.data)
+        if user is not None and password_ok and user.active:
+            login_user(user, remember=form.remember.data)
+            audit.record("staff.signed_in", actor=user)
+            db.session.commit()
+            return redirect(safe_next(request.args.get("next")))
+        audit.record("staff.sign_in_failed")
+        db.session.commit()
+        # One message for every failure, so it never tells which logins exist.
+        form.password.errors.append(_("Wrong login or password, or the account is disabled."))
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["GET", "POST"])
+def logout():
+    form = ConfirmForm()
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    if form.validate_on_submit():
+        audit.record("staff.signed_out")
+        db.session.commit()
+        logout_user()
+        flash(_("You have signed out."), "info")
+        return redirect(url_for("auth.login"))
+    return render_template("auth/logout.html", form=form)

@@ -1,0 +1,26 @@
+"""One error renderer: every HTTP error is a page from templates/errors/<code>.html."""
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from webapp.extensions import db
+
+PAGES = frozenset({400, 403, 404, 405, 413, 500})
+
+
+def render_error(error: HTTPException):
+    """Render the error's page, or the generic one for codes without a page."""
+    code = error.code or 500
+    template = f"errors/{code}.html" if code in PAGES else "errors/generic.html"
+    return render_template(template, error=error), code
+
+
+def handle_server_error(error: InternalServerError):
+    # The failed request may have left the session mid-transaction.
+    db.session.rollback()
+    return render_error(error)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, render_error)
+    app.register_error_handler(InternalServerError, handle_server_error)

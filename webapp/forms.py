@@ -1,0 +1,150 @@
+"""Fields and validators that every form shares, so each rule is written once."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import Field, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Optional, Regexp, StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget, NumberInput, TextInput
+
+from webapp.domain.money import AmountError, parse_amount
+from webapp.domain.text import has_control_characters
+
+
+class RowForm(FlaskForm):
+    """A repeated row inside a bigger form; the outer form carries the CSRF token."""
+
+    class Meta:
+        csrf = False
+
+
+def strip(value):
+    return value.strip() if isinstance(value, str) else value
+
+
+class MaxLength:
+    """Refuse text longer than the limit, and stop there: one clear message per field."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.field_flags = {"maxlength": limit}  # rendered as the input's maxlength
+
+    def __call__(self, form, field) -> None:
+        if isinstance(field.data, str) and len(field.data) > self.limit:
+            raise StopValidation(_l("Use at most %(max)d characters.", max=self.limit))
+
+
+def no_control_characters(form, field) -> None:
+    """Refuse control characters, which no typed value needs."""
+    if isinstance(field.data, str) and has_control_characters(field.data):
+        raise StopValidation(_l("Remove control characters (such as tabs or line breaks)."))
+
+
+def text_field(
+    label,
+    max_length: int,
+    *,
+    required: bool = True,
+    pattern: str | None = None,
+    pattern_message=None,
+    **kwargs,
+) -> StringField:
+    """Build a stripped, length-limited text field that refuses control characters."""
+    validators = [DataRequired(_l("Fill in this field.")) if required else Optional()]
+    validators += [MaxLength(max_length), no_control_characters]
+    if pattern:
+        validators.append(Regexp(pattern, message=pattern_message))
+    return StringField(label, validators=validators, filters=[strip], **kwargs)
+
+
+class TypedField(Field):
+    """A field whose text must first convert to a value; when it does not, the
+    conversion's message is the only one shown, not range checks on nothing."""
+
+    def _value(self) -> str:
+        if self.raw_data:
+            return self.raw_data[0]
+        return "" if self.data is None else self.format(self.data)
+
+    def format(self, value) -> str:
+        return str(value)
+
+    def pre_validate(self, form) -> None:
+        if self.process_errors:
+            raise StopValidation()
+
+
+class AmountField(TypedField):
+    """An exact amount with up to two decimals; accepts "1 234,50" as well as "1234.50"."""
+
+    widget = TextInput()
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        render_kw = {"inputmode": "decimal", "autocomplete": "off", "maxlength": 16}
+        render_kw.update(kwargs.pop("render_kw", {}))
+        super().__init__(label, validators, render_kw=render_kw, **kwargs)
+
+    def format(self, value: Decimal) -> str:
+        return f"{value:.2f}"
+
+    def process_formdata(self, valuelist) -> None:
+        if not valuelist or not valuelist[0].strip():
+            self.data = None
+            return
+        try:
+            self.data = parse_amount(valuelist[0])
+        except AmountError:
+            self.data = None
+            raise ValueError(
+                self.gettext("Enter a number with at most two decimals, for example 499.90.")
+            ) from None
+
+
+class WholeNumberField(TypedField):
+    """A whole number typed in ASCII digits; an empty box means no value, not an error."""
+
+    widget = NumberInput()
+
+    def process_formdata(self, valuelist) -> None:
+        text = valuelist[0].strip() if valuelist else ""
+        if not text:
+            self.data = None
+        elif text.isascii() and text.isdigit() and len(text) <= 9:
+            self.data = int(text)
+        else:
+            self.data = None
+            raise ValueError(self.gettext("Enter a whole number, for example 12."))
+
+
+def amount_between(minimum: Decimal, maximum: Decimal, *, exclusive_minimum: bool = False):
+    """Validate that an amount lies in a range, with the range in the message."""
+
+    def validator(form, field) -> None:
+        value = field.data
+        if value is None:
+            return
+        too_small = value <= minimum if exclusive_minimum else value < minimum
+        if too_small or value > maximum:
+            message = (
+                _l("Enter more than %(min)s and at most %(max)s.", min=minimum, max=maximum)
+                if exclusive_minimum
+                else _l("Enter a value from %(min)s to %(max)s.", min=minimum, max=maximum)
+            )
+            raise ValidationError(message)
+
+    return validator
+
+
+class CheckboxesField(SelectMultipleField):
+    """Several choices shown as checkboxes."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+# Letters, digits, "-" and "/" — the shape of order and contract numbers.
+DOCUMENT_NUMBER = re.compile(r"^(?:[^\W_]|[-/])+$")

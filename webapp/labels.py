@@ -1,0 +1,59 @@
+"""Human labels, in the person's language, for the domain's vocabulary."""
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectChoice
+
+from webapp.domain.terms import (
+    BillingMethod,
+    DiscountKind,
+    DiscountSource,
+    Document,
+    EquipmentTerms,
+    EquipmentType,
+    HandoverStatus,
+    Role,
+    Service,
+)
+
+LABELS = {
+    Role.TECHNICIAN: _l("Technician"),
+    Role.SUPPORT: _l("Support agent"),
+    Role.ADMIN: _l("Administrator"),
+    HandoverStatus.DRAFT: _l("Draft"),
+    HandoverStatus.AWAITING_SUBSCRIBER: _l("Awaiting subscriber"),
+    HandoverStatus.SUBSCRIBER_SIGNED: _l("Signed by subscriber"),
+    HandoverStatus.CLOSED: _l("Closed"),
+    Service.INTERNET: _l("Internet"),
+    Service.TV: _l("TV"),
+    Service.HOME_PHONE: _l("Home phone"),
+    Document.FULL_CONTRACT: _l("Full contract"),
+    Document.TARIFF_ANNEX: _l("Tariff annex"),
+    Document.DISCOUNT_AGREEMENT: _l("Discount agreement"),
+    Document.SETTINGS_SHEET: _l("Settings sheet"),
+    Document.EQUIPMENT_ACT: _l("Equipment act"),
+    BillingMethod.CREDIT: _l("Credit"),
+    BillingMethod.ADVANCE: _l("Advance"),
+    DiscountKind.PERCENT: _l("Percent"),
+    DiscountKind.AMOUNT: _l("Fixed amount"),
+    DiscountSource.APPLICATION: _l("Written in the application"),
+    DiscountSource.SALES: _l("Promised by sales"),
+    DiscountSource.SUBSCRIBER: _l("Stated by the subscriber"),
+    EquipmentType.ROUTER: _l("Router"),
+    EquipmentType.ONT: _l("Optical terminal (ONT)"),
+    EquipmentType.TV_BOX: _l("TV set-top box"),
+    EquipmentType.PHONE_ADAPTER: _l("Phone adapter"),
+    EquipmentType.OTHER: _l("Other equipment"),
+    EquipmentTerms.RENTED: _l("Rented"),
+    EquipmentTerms.SOLD: _l("Sold"),
+    EquipmentTerms.OWN: _l("Subscriber's own"),
+}
+
+
+def label(value: str) -> str:
+    """Return the label of a vocabulary value; unknown values are shown as they are."""
+    return str(LABELS.get(value, value))  # StrEnum members hash as their values
+
+
+def choices(vocabulary) -> list[SelectChoice]:
+    """Return the options of a select field, in the vocabulary's order."""
+    return [SelectChoice(term.value, LABELS[term]) for term in vocabulary]
