@@ -1,0 +1,73 @@
+"""Commands under `flask --app wsgi`: staff accounts and demo data."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup, with_appcontext
+
+from webapp import audit
+from webapp.demo import DEMO_STAFF, create_demo_data
+from webapp.domain.terms import Role
+from webapp.extensions import db
+from webapp.models import User
+from webapp.staff import StaffError, create_staff_user
+
+users_cli = AppGroup("users", help="Manage staff accounts.")
+
+
+def read_password() -> str:
+    """Ask for a new password, or read it from standard input when that is not a terminal.
+
+    Never from an argument: arguments end up in shell history and process lists.
+    """
+    if sys.stdin.isatty():
+        return click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@users_cli.command("create")
+@click.option("--login", required=True)
+@click.option("--name", "full_name", required=True, help="Full name as shown to subscribers.")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--employee-id", default=None)
+@click.option("--contractor", default=None, help="Contractor company, for technicians.")
+def create_user(login, full_name, role, employee_id, contractor) -> None:
+    """Create a staff account; the password is asked for or read from stdin."""
+    try:
+        user = create_staff_user(
+            login=login, full_name=full_name, role=Role(role), password=read_password(),
+            employee_id=employee_id, contractor=contractor,
+        )
+    except StaffError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record("staff.created", details={"login": user.login, "role": user.role})
+    db.session.commit()
+    click.echo(f"Created {user.role} {user.login}.")
+
+
+@users_cli.command("deactivate")
+@click.argument("login")
+def deactivate_user(login: str) -> None:
+    """Disable a staff account; its sessions stop working at the next request."""
+    user = db.session.scalar(db.select(User).where(User.login == login))
+    if user is None:
+        raise click.ClickException(f"No staff account with login {login!r}.")
+    user.active = False
+    audit.record("staff.deactivated", details={"login": user.login})
+    db.session.commit()
+    click.echo(f"Deactivated {login}.")
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Create demo staff accounts and handovers in different states (idempotent)."""
+    if current_app.config["NAME"] == "production":
+        raise click.ClickException("Demo accounts have known passwords; not in production.")
+    create_demo_data()
+    click.echo("Demo accounts (login / password / role):")
+    for staff in DEMO_STAFF:
+        click.echo(f"  {staff.login:<10} {staff.password:<16} {staff.role}")

@@ -1,0 +1,105 @@
+"""Demo staff and handovers for development: created once, safe to run again."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from webapp import audit
+from webapp.domain.terms import (
+    BillingMethod,
+    DiscountKind,
+    Document,
+    EquipmentTerms,
+    EquipmentType,
+    HandoverStatus,
+    Role,
+    Service,
+)
+from webapp.extensions import db
+from webapp.handovers.service import record_facts
+from webapp.models import Handover, User
+from webapp.staff import create_staff_user
+
+
+@dataclass(frozen=True)
+class DemoStaff:
+    login: str
+    password: str
+    role: Role
+    full_name: str
+    employee_id: str | None = None
+    contractor: str | None = None
+
+
+DEMO_STAFF = (
+    DemoStaff("tech", "tech-demo-pass", Role.TECHNICIAN, "Иван Петров", "T-1001", "СвязьМонтаж"),
+    DemoStaff("tech2", "tech2-demo-pass", Role.TECHNICIAN, "Olga Smirnova", "T-1002", "NetBuild"),
+    DemoStaff("support", "support-demo-pass", Role.SUPPORT, "Мария Кузнецова", "S-2001"),
+    DemoStaff("admin", "admin-demo-pass", Role.ADMIN, "Admin Adminov", "A-3001"),
+)
+
+_ROUTER = {
+    "kind": EquipmentType.ROUTER, "model": "TP-Link Archer C6", "serial": "TPL-22C6-00017",
+    "terms": EquipmentTerms.RENTED, "monthly_fee": Decimal("99.00"),
+}
+_DISCOUNT = {
+    "description": "Скидка новому абоненту", "kind": DiscountKind.PERCENT,
+    "value": Decimal("20.00"), "months": 6, "permanent": False,
+}
+
+DEMO_HANDOVERS = (
+    ("tech", HandoverStatus.DRAFT, {
+        "order_number": "ORD-2026-0001", "account_number": "100200300",
+        "contract_number": "Д-77/2026", "subscriber_name": "Анна Соколова",
+        "phone": "+79123456789", "address": "г. Пермь, ул. Ленина, д. 5, кв. 12",
+        "tariff_name": "Домашний 500", "monthly_fee": Decimal("650.00"),
+        "billing_method": BillingMethod.CREDIT,
+    }, [_DISCOUNT], [_ROUTER]),
+    ("tech", HandoverStatus.AWAITING_SUBSCRIBER, {
+        "order_number": "ORD-2026-0002", "account_number": "100200301",
+        "contract_number": "Д-78/2026", "subscriber_name": "Pavel Orlov",
+        "phone": "+79223334455", "address": "Perm, Mira st. 10, apt. 3",
+        "tariff_name": "Home 300 + TV", "monthly_fee": Decimal("890.50"),
+        "billing_method": BillingMethod.ADVANCE,
+    }, [], [_ROUTER | {"serial": "TPL-22C6-00018"}]),
+    ("tech2", HandoverStatus.CLOSED, {
+        "order_number": "ORD-2026-0003", "account_number": "100200302",
+        "contract_number": "Д-79/2026", "subscriber_name": "Елена Волкова",
+        "phone": "+79334445566", "address": "г. Пермь, ул. Сибирская, д. 1",
+        "tariff_name": "Домашний 100", "monthly_fee": Decimal("450.00"),
+        "billing_method": BillingMethod.CREDIT,
+    }, [], []),
+)
+
+
+def _common_facts(login: str) -> dict:
+    return {
+        "contract_pages": 12,
+        "services": [Service.INTERNET, Service.TV],
+        "portal_login": f"lk-{login}-demo",
+        "documents": [Document.FULL_CONTRACT, Document.SETTINGS_SHEET],
+    }
+
+
+def create_demo_data() -> None:
+    """Create whatever demo staff and handovers do not exist yet, then commit."""
+    for staff in DEMO_STAFF:
+        if not db.session.scalar(db.select(User.id).where(User.login == staff.login)):
+            create_staff_user(
+                login=staff.login, full_name=staff.full_name, role=staff.role,
+                password=staff.password, employee_id=staff.employee_id,
+                contractor=staff.contractor,
+            )
+    db.session.flush()
+    for login, status, facts, discounts, equipment in DEMO_HANDOVERS:
+        exists = db.select(Handover.id).where(Handover.order_number == facts["order_number"])
+        if db.session.scalar(exists):
+            continue
+        technician = db.session.scalar(db.select(User).where(User.login == login))
+        handover = Handover(technician=technician, status=status)
+        record_facts(handover, facts | _common_facts(facts["account_number"]), discounts, equipment)
+        db.session.add(handover)
+        audit.record("handover.created", handover=handover, actor=technician,
+                     details={"source": "demo"})
+    db.session.commit()
