@@ -1,0 +1,203 @@
+"""Fixtures: a fresh, migrated database per test on SQLite and, when configured, PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from decimal import Decimal
+from functools import cache
+
+import pytest
+from flask_login import FlaskLoginClient
+from flask_migrate import upgrade
+from sqlalchemy import text
+from werkzeug.security import generate_password_hash
+
+from webapp import create_app
+from webapp.config import TestingConfig
+from webapp.domain.terms import Role
+from webapp.extensions import db
+from webapp.handovers.service import record_facts
+from webapp.models import Handover, User
+
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+# CI sets this so a missing PostgreSQL fails the run instead of quietly skipping.
+REQUIRE_POSTGRESQL = os.environ.get("REQUIRE_POSTGRESQL") == "1"
+PASSWORD = "correct-horse-battery"
+TABLES = "audit_events, discounts, equipment_items, handovers, users"
+
+
+def pytest_report_header(config):
+    if TEST_DATABASE_URL:
+        return "databases: SQLite and PostgreSQL (TEST_DATABASE_URL)"
+    return "databases: SQLite only; PostgreSQL tests skip (TEST_DATABASE_URL is not set)"
+
+
+def make_app(database_url: str, **settings):
+    config = type("Config", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **settings})
+    app = create_app(config)
+    app.test_client_class = FlaskLoginClient
+    return app
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory):
+    """Migrate one SQLite file once; each test gets its own copy."""
+    path = tmp_path_factory.mktemp("template") / "handover.sqlite3"
+    app = make_app(f"sqlite:///{path}")
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgresql_url():
+    """Empty the test PostgreSQL database and migrate it once for the session."""
+    if not TEST_DATABASE_URL:
+        if REQUIRE_POSTGRESQL:
+            pytest.fail("REQUIRE_POSTGRESQL=1 but TEST_DATABASE_URL is not set")
+        pytest.skip("TEST_DATABASE_URL is not set")
+    app = make_app(TEST_DATABASE_URL)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        upgrade()
+        db.engine.dispose()
+    return TEST_DATABASE_URL
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgresql)])
+def database_url(request, tmp_path):
+    if request.param == "sqlite":
+        path = tmp_path / "handover.sqlite3"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    return request.getfixturevalue("postgresql_url")
+
+
+@pytest.fixture
+def app(database_url):
+    # No app context stays pushed during the test: each request must get its own,
+    # as in production, or `g` and the session would leak between requests.
+    app = make_app(database_url)
+    yield app
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@cache
+def password_hash(password: str) -> str:
+    # Hashing is deliberately slow; hash each test password once per run.
+    return generate_password_hash(password)
+
+
+def detached(instance):
+    """Commit, load every attribute, and detach, so tests can read it after the context."""
+    db.session.commit()
+    db.session.refresh(instance)
+    db.session.expunge(instance)
+    return instance
+
+
+def add_user(app, login: str, role: Role = Role.TECHNICIAN, *, active: bool = True, **fields):
+    with app.app_context():
+        return detached(_new_user(login, role, active, **fields))
+
+
+def _new_user(login, role, active, **fields) -> User:
+    user = User(
+        login=login,
+        role=role,
+        active=active,
+        full_name=fields.pop("full_name", f"Name of {login}"),
+        employee_id=fields.pop("employee_id", f"E-{login}"),
+        contractor=fields.pop("contractor", "Contractor LLC"),
+        password_hash=password_hash(fields.pop("password", PASSWORD)),
+    )
+    db.session.add(user)
+    return user
+
+
+@pytest.fixture
+def technician(app):
+    return add_user(app, "tech")
+
+
+@pytest.fixture
+def other_technician(app):
+    return add_user(app, "tech2")
+
+
+def valid_form(**overrides) -> dict:
+    """Return a complete, valid handover form submission as a browser sends it."""
+    data = {
+        "order_number": "ORD-1/2026",
+        "account_number": "1234567890",
+        "contract_number": "D-77/2026",
+        "contract_pages": "12",
+        "subscriber_name": "Анна Соколова",
+        "phone": "8 912 345-67-89",
+        "address": "г. Пермь, ул. Ленина, д. 5, кв. 12",
+        "services": ["internet", "tv"],
+        "tariff_name": "Домашний 500",
+        "monthly_fee": "650,00",
+        "billing_method": "credit",
+        "portal_login": "lk-1234567890",
+        "documents": ["full_contract", "settings_sheet"],
+        "discounts-0-description": "Скидка новому абоненту",
+        "discounts-0-kind": "percent",
+        "discounts-0-value": "20",
+        "discounts-0-months": "6",
+        "equipment-0-kind": "router",
+        "equipment-0-model": "TP-Link Archer C6",
+        "equipment-0-serial": "TPL-22C6-00017",
+        "equipment-0-terms": "rented",
+        "equipment-0-monthly_fee": "99",
+    }
+    data.update(overrides)
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def make_handover(app, technician: User, **facts) -> Handover:
+    """Store a handover for the technician, as the form would have recorded it."""
+    defaults = {
+        "order_number": "ORD-1", "account_number": "1234567890", "contract_number": "D-1",
+        "contract_pages": 10, "subscriber_name": "Pavel Orlov", "phone": "+79123456789",
+        "address": "Perm, Mira st. 10", "services": ["internet"], "tariff_name": "Home 300",
+        "monthly_fee": Decimal("500.00"), "billing_method": "credit",
+        "portal_login": "lk-pavel", "documents": ["full_contract"],
+    }
+    status = facts.pop("status", "draft")
+    with app.app_context():
+        handover = Handover(technician_id=technician.id, status=status)
+        record_facts(handover, defaults | facts, [], [])
+        db.session.add(handover)
+        return detached(handover)
+
+
+def csrf_token(html: str) -> str:
+    match = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html)
+    assert match, "page has no CSRF token"
+    return match.group(1)
+
+
+def post_form(client, url: str, data: dict, **kwargs):
+    """Open the page, then submit the data with the page's CSRF token, as a browser would."""
+    page = client.get(url, **kwargs)
+    return client.post(url, data={"csrf_token": csrf_token(page.text), **data}, **kwargs)

@@ -1,0 +1,71 @@
+"""The domain's rules, checked without Flask or a database."""
+
+from decimal import Decimal
+
+import pytest
+
+from webapp.domain.money import AmountError, as_hundredths, from_hundredths, parse_amount
+from webapp.domain.phone import PhoneError, format_phone, normalise_phone
+from webapp.domain.text import has_control_characters
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("650", Decimal("650.00")),
+        ("650,5", Decimal("650.50")),
+        ("650.55", Decimal("650.55")),
+        ("1 234,50", Decimal("1234.50")),
+        ("1\u00a0234,50", Decimal("1234.50")),
+        (" 0 ", Decimal("0.00")),
+        ("1000000", Decimal("1000000.00")),
+    ],
+)
+def test_amounts_are_parsed_exactly_as_people_type_them(typed, expected):
+    assert parse_amount(typed) == expected
+
+
+@pytest.mark.parametrize(
+    "typed", ["", "abc", "1.234", "12,345", "-5", "1e3", "NaN", "Infinity", "1 23", "١٢", "1,2,3"]
+)
+def test_anything_but_an_amount_with_two_decimals_is_refused(typed):
+    with pytest.raises(AmountError):
+        parse_amount(typed)
+
+
+def test_hundredths_round_trip_without_float_error():
+    value = Decimal("0.10") + Decimal("0.20")
+    assert as_hundredths(value) == 30
+    assert from_hundredths(as_hundredths(value)) == Decimal("0.30")
+
+
+def test_amounts_finer_than_a_cent_cannot_be_stored():
+    with pytest.raises(AmountError):
+        as_hundredths(Decimal("1.005"))
+
+
+@pytest.mark.parametrize(
+    "dictated", ["8 912 345-67-89", "+7 (912) 3456789", "89123456789", "+79123456789"]
+)
+def test_phones_are_normalised_to_e164(dictated):
+    assert normalise_phone(dictated) == "+79123456789"
+
+
+@pytest.mark.parametrize("dictated", ["12345", "not a phone", "+7 912", "+7 000 000-00-00", ""])
+def test_invalid_phones_are_refused(dictated):
+    with pytest.raises(PhoneError):
+        normalise_phone(dictated)
+
+
+def test_phones_are_shown_in_international_format():
+    assert format_phone("+79123456789") == "+7 912 345-67-89"
+
+
+@pytest.mark.parametrize("text", ["tab\there", "line\nbreak", "nul\x00", "bell\x07", "\u202eevil"])
+def test_control_characters_are_detected(text):
+    assert has_control_characters(text)
+
+
+@pytest.mark.parametrize("text", ["Иван Петров", "ул. Ленина, д. 5", "<b>bold</b>", "a/b-c"])
+def test_ordinary_text_has_no_control_characters(text):
+    assert not has_control_characters(text)
