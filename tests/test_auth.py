@@ -79,11 +79,12 @@ def test_sign_out_without_token_asks_for_confirmation(client, technician):
 
 
 def test_pages_ask_anonymous_visitors_to_sign_in_and_come_back(client, technician):
-    response = client.get("/handovers/new")
+    response = client.get("/handovers/new", headers=EN)
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/login?next=")
 
-    page = client.get(response.headers["Location"])
+    page = client.get(response.headers["Location"], headers=EN)
+    assert "Please sign in to open this page." in page.text
     signed_in = client.post(
         response.headers["Location"],
         data={"csrf_token": csrf_token(page.text), "login": "tech", "password": PASSWORD},

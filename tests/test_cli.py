@@ -97,7 +97,7 @@ def test_demo_creates_staff_and_handovers_once(app, runner):
     second = runner.invoke(args=["demo"])
     assert first.exit_code == 0 and second.exit_code == 0
     for staff in DEMO_STAFF:
-        assert f"{staff.login:<10} {staff.password}" in first.output
+        assert f"{staff.login:<10} {staff.password:<18} {staff.role}" in first.output
 
     with app.app_context():
         assert db.session.query(User).count() == len(DEMO_STAFF)

@@ -55,6 +55,10 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
+    from webapp.routing import PublicIdConverter
+
+    app.url_map.converters["public_id"] = PublicIdConverter
+
     from webapp.auth import bp as auth_bp
     from webapp.handovers import bp as handovers_bp
     from webapp.main import bp as main_bp

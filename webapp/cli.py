@@ -70,4 +70,4 @@ def demo_command() -> None:
     create_demo_data()
     click.echo("Demo accounts (login / password / role):")
     for staff in DEMO_STAFF:
-        click.echo(f"  {staff.login:<10} {staff.password:<16} {staff.role}")
+        click.echo(f"  {staff.login:<10} {staff.password:<18} {staff.role}")

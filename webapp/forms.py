@@ -140,10 +140,13 @@ def amount_between(minimum: Decimal, maximum: Decimal, *, exclusive_minimum: boo
 
 
 class CheckboxesField(SelectMultipleField):
-    """Several choices shown as checkboxes."""
+    """Several choices shown as checkboxes; a choice sent twice counts once."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
+
+    def process_formdata(self, valuelist) -> None:
+        super().process_formdata(list(dict.fromkeys(valuelist)))
 
 
 # Letters, digits, "-" and "/" — the shape of order and contract numbers.

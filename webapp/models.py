@@ -24,9 +24,11 @@ from webapp.domain.terms import (
 )
 from webapp.extensions import db
 
+PUBLIC_ID_PATTERN = r"[A-Za-z0-9_-]{16}"
+
 
 def new_public_id() -> str:
-    """Return an unguessable identifier for URLs, so ids cannot be enumerated."""
+    """Return an unguessable identifier for URLs (16 characters), so ids cannot be enumerated."""
     return secrets.token_urlsafe(12)
 
 

@@ -22,7 +22,7 @@ def number(value: Decimal | None) -> str:
 
 def when(value: datetime | None) -> str:
     """Format a moment in the configured time zone, with the zone shown."""
-    return "" if value is None else format_datetime(value, "dd.MM.yyyy HH:mm zzz")
+    return "" if value is None else format_datetime(value, "dd.MM.yyyy HH:mm ZZZZ")
 
 
 def page_forms() -> dict:

@@ -12,6 +12,7 @@ from werkzeug.security import generate_password_hash
 from webapp import audit
 from webapp.auth import bp
 from webapp.auth.forms import ConfirmForm, LoginForm
+from webapp.domain.text import has_control_characters
 from webapp.extensions import db
 from webapp.models import User
 
@@ -32,7 +33,12 @@ def load_user(user_id: str) -> User | None:
 
 def safe_next(target: str | None) -> str:
     """Return a same-site path to go to after sign-in, or the home page."""
-    if target and target.startswith("/") and not target.startswith("//"):
+    if (
+        target
+        and target.startswith("/")
+        and not target.startswith("//")
+        and not has_control_characters(target)
+    ):
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc and "\\" not in target:
             return target

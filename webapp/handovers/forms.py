@@ -39,7 +39,7 @@ HUNDRED = Decimal(100)
 
 
 class DiscountRow(RowForm):
-    description = text_field(_l("Discount"), 200, required=False)
+    description = text_field(_l("Description"), 200, required=False)
     kind = SelectField(_l("Kind"), choices=choices(DiscountKind), default=DiscountKind.PERCENT)
     value = AmountField(_l("Value"))
     months = WholeNumberField(

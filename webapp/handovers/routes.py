@@ -1,6 +1,6 @@
 """The technician's jobs: list, create, view and edit handovers."""
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -12,6 +12,7 @@ from webapp.handovers import bp
 from webapp.handovers.forms import HandoverForm
 from webapp.handovers.service import FACT_FIELDS, form_data, record_facts
 from webapp.models import Handover
+from webapp.routing import page_number
 
 STAFF = (Role.TECHNICIAN, Role.SUPPORT, Role.ADMIN)
 
@@ -48,11 +49,9 @@ def _save(form: HandoverForm, handover: Handover) -> list[str]:
 @bp.route("/")
 @roles_required(*STAFF)
 def index():
-    page = request.args.get("page", 1, type=int)
     query = visible_handovers().order_by(Handover.created_at.desc(), Handover.id.desc())
-    handovers = db.paginate(
-        query, page=page, per_page=current_app.config["HANDOVERS_PER_PAGE"], error_out=False
-    )
+    per_page = current_app.config["HANDOVERS_PER_PAGE"]
+    handovers = db.paginate(query, page=page_number(), per_page=per_page, error_out=False)
     return render_template("handovers/index.html", handovers=handovers)
 
 
@@ -73,14 +72,14 @@ def create():
     return render_template("handovers/form.html", form=form, handover=None)
 
 
-@bp.route("/<public_id>")
+@bp.route("/<public_id:public_id>")
 @roles_required(*STAFF)
 def detail(public_id: str):
     handover = get_visible_handover_or_404(public_id)
     return render_template("handovers/detail.html", handover=handover)
 
 
-@bp.route("/<public_id>/edit", methods=["GET", "POST"])
+@bp.route("/<public_id:public_id>/edit", methods=["GET", "POST"])
 @roles_required(Role.TECHNICIAN)
 def edit(public_id: str):
     handover = get_own_handover_or_404(public_id)
