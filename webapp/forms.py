@@ -14,12 +14,36 @@ from wtforms.widgets import CheckboxInput, ListWidget, NumberInput, TextInput
 from webapp.domain.money import AmountError, parse_amount
 from webapp.domain.text import has_control_characters
 
+FILL_IN = _l("Fill in this field.")
+
 
 class RowForm(FlaskForm):
-    """A repeated row inside a bigger form; the outer form carries the CSRF token."""
+    """A repeated row inside a bigger form (the outer form carries the CSRF token).
+
+    A row left empty is ignored. Once anything is typed into one of its
+    `typed_fields`, every field in `required_fields` must be filled too.
+    """
 
     class Meta:
         csrf = False
+
+    typed_fields: tuple[str, ...] = ()
+    required_fields: tuple[str, ...] = ()
+
+    def is_blank(self) -> bool:
+        """Tell whether the person left this row empty (selects and checkboxes aside)."""
+        return not any((self[name].raw_data or [""])[0].strip() for name in self.typed_fields)
+
+    def validate(self, extra_validators=None) -> bool:
+        if self.is_blank():
+            return True
+        ok = super().validate(extra_validators)
+        for name in self.required_fields:
+            field = self[name]
+            if field.data in (None, "") and not field.errors:
+                field.errors = [FILL_IN]
+                ok = False
+        return ok
 
 
 def strip(value):
@@ -54,7 +78,7 @@ def text_field(
     **kwargs,
 ) -> StringField:
     """Build a stripped, length-limited text field that refuses control characters."""
-    validators = [DataRequired(_l("Fill in this field.")) if required else Optional()]
+    validators = [DataRequired(FILL_IN) if required else Optional()]
     validators += [MaxLength(max_length), no_control_characters]
     if pattern:
         validators.append(Regexp(pattern, message=pattern_message))

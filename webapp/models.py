@@ -110,14 +110,19 @@ class Handover(db.Model):
         return [d for d in self.discounts if d.source == source]
 
 
-class Discount(db.Model):
-    __tablename__ = "discounts"
+class HandoverPart:
+    """Columns of every row that is one of a handover's list items, kept in order."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     handover_id: Mapped[int] = mapped_column(
         ForeignKey("handovers.id", ondelete="CASCADE"), index=True
     )
     position: Mapped[int] = mapped_column(default=0)
+
+
+class Discount(HandoverPart, db.Model):
+    __tablename__ = "discounts"
+
     source: Mapped[str] = mapped_column(String(16), default=DiscountSource.APPLICATION)
     description: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(8), default=DiscountKind.PERCENT)
@@ -128,14 +133,9 @@ class Discount(db.Model):
     handover: Mapped[Handover] = relationship(back_populates="discounts")
 
 
-class EquipmentItem(db.Model):
+class EquipmentItem(HandoverPart, db.Model):
     __tablename__ = "equipment_items"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    handover_id: Mapped[int] = mapped_column(
-        ForeignKey("handovers.id", ondelete="CASCADE"), index=True
-    )
-    position: Mapped[int] = mapped_column(default=0)
     kind: Mapped[str] = mapped_column(String(16), default=EquipmentType.ROUTER)
     model: Mapped[str] = mapped_column(String(100))
     serial: Mapped[str] = mapped_column(String(64))

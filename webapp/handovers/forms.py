@@ -22,6 +22,7 @@ from webapp.domain.terms import (
 )
 from webapp.forms import (
     DOCUMENT_NUMBER,
+    FILL_IN,
     AmountField,
     CheckboxesField,
     RowForm,
@@ -49,15 +50,10 @@ class DiscountRow(RowForm):
     )
     permanent = BooleanField(_l("Permanent"))
 
-    def is_blank(self) -> bool:
-        """Tell whether the person left this row empty (kind and checkbox aside)."""
-        return not any(
-            (f.raw_data or [""])[0].strip() for f in (self.description, self.value, self.months)
-        )
+    typed_fields = ("description", "value", "months")
+    required_fields = ("description", "value")
 
     def validate(self, extra_validators=None) -> bool:
-        if self.is_blank():
-            return True
         if self.permanent.data:
             # "Permanent" replaces a duration: an empty months box is fine.
             self.months.validators = []
@@ -68,11 +64,7 @@ class DiscountRow(RowForm):
                 InputRequired(_l("Enter the months, or tick “Permanent”.")),
                 *self.months.validators,
             ]
-        ok = super().validate(extra_validators)
-        if not self.description.data:
-            self.description.errors = [*self.description.errors, _l("Fill in this field.")]
-            ok = False
-        return _require_value(self.value) and ok
+        return super().validate(extra_validators)
 
     def validate_value(self, field) -> None:
         if field.data is None:
@@ -85,12 +77,6 @@ class DiscountRow(RowForm):
 
 def _months_not_with_permanent(form, field) -> None:
     raise ValidationError(_l("Leave months empty for a permanent discount."))
-
-
-def _require_value(field) -> bool:
-    if field.data is None and not field.errors:
-        field.errors = [*field.errors, _l("Fill in this field.")]
-    return not field.errors
 
 
 class EquipmentRow(RowForm):
@@ -107,21 +93,7 @@ class EquipmentRow(RowForm):
     terms = SelectField(_l("Terms"), choices=choices(EquipmentTerms), default=EquipmentTerms.RENTED)
     monthly_fee = AmountField(_l("Monthly fee"), validators=[amount_between(ZERO, MAX_AMOUNT)])
 
-    def is_blank(self) -> bool:
-        """Tell whether the person left this row empty (selects aside)."""
-        return not any(
-            (f.raw_data or [""])[0].strip() for f in (self.model, self.serial, self.monthly_fee)
-        )
-
-    def validate(self, extra_validators=None) -> bool:
-        if self.is_blank():
-            return True
-        ok = super().validate(extra_validators)
-        for field in (self.model, self.serial):
-            if not field.data and not field.errors:
-                field.errors = [*field.errors, _l("Fill in this field.")]
-                ok = False
-        return _require_value(self.monthly_fee) and ok
+    typed_fields = required_fields = ("model", "serial", "monthly_fee")
 
 
 def _at_most_rows(limit: int):
@@ -150,7 +122,7 @@ class HandoverForm(FlaskForm):
     contract_pages = WholeNumberField(
         _l("Pages in the contract"),
         validators=[
-            InputRequired(_l("Fill in this field.")),
+            InputRequired(FILL_IN),
             NumberRange(1, 200, _l("Enter from 1 to 200 pages.")),
         ],
         render_kw={"inputmode": "numeric", "min": 1, "max": 200},
@@ -167,7 +139,7 @@ class HandoverForm(FlaskForm):
     tariff_name = text_field(_l("Tariff"), 100)
     monthly_fee = AmountField(
         _l("Monthly fee"),
-        validators=[InputRequired(_l("Fill in this field.")), amount_between(ZERO, MAX_AMOUNT)],
+        validators=[InputRequired(FILL_IN), amount_between(ZERO, MAX_AMOUNT)],
     )
     billing_method = SelectField(
         _l("Billing method"), choices=choices(BillingMethod), default=BillingMethod.CREDIT
