@@ -32,7 +32,7 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 # Refresh the catalogs after changing user-facing strings; then translate the new ones.
 translations-extract: $(VENV)/.installed
 	$(BIN)/pybabel extract -F babel.cfg -k _l -o webapp/translations/messages.pot .
-	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache $(COMPILED)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.conftest import post_form
+from tests.conftest import PASSWORD, post_form
 from webapp import create_app
 from webapp.config import ProductionConfig
 from webapp.demo import DEMO_STAFF
@@ -82,8 +82,12 @@ def test_users_deactivate_stops_sign_in(app, runner, technician):
     result = runner.invoke(args=["users", "deactivate", "tech"])
     assert result.exit_code == 0
     assert users(app)["tech"].active is False
-    response = post_form(app.test_client(), "/login", {"login": "tech", "password": "x" * 12})
+    response = post_form(
+        app.test_client(), "/login", {"login": "tech", "password": PASSWORD},
+        headers={"Accept-Language": "en"},
+    )
     assert response.status_code == 200
+    assert "Wrong login or password, or the account is disabled." in response.text
 
 
 def test_users_deactivate_unknown_login_fails(runner):

@@ -174,6 +174,35 @@ def test_existing_rows_are_shown_for_editing_with_permanent_ticked(app, tech_cli
     assert re.search(r'<input[^>]*name="discounts-0-months"[^>]*value=""', page)
 
 
+def test_edit_page_offers_empty_rows_after_the_existing_ones(app, tech_client):
+    form = valid_form(**{
+        "discounts-1-description": "Second", "discounts-1-kind": "percent",
+        "discounts-1-value": "5", "discounts-1-months": "2",
+    })
+    post_form(tech_client, "/handovers/new", form)
+    page = tech_client.get(f"/handovers/{only_handover(app).public_id}/edit").text
+
+    assert 'value="Second"' in page
+    # Two stored discounts plus two empty ones to type into without JavaScript.
+    assert re.search(r'name="discounts-3-description"[^>]*value=""', page)
+    assert 'name="discounts-4-description"' not in page
+    assert re.search(r'name="equipment-2-serial"[^>]*value=""', page)
+
+
+def test_adding_a_row_on_edit_marks_the_handover_updated(app, tech_client):
+    post_form(tech_client, "/handovers/new", valid_form())
+    before = only_handover(app)
+    form = valid_form(**{
+        "equipment-1-kind": "tv_box", "equipment-1-model": "Box", "equipment-1-serial": "BOX-1",
+        "equipment-1-terms": "sold", "equipment-1-monthly_fee": "0",
+    })
+    post_form(tech_client, f"/handovers/{before.public_id}/edit", form)
+
+    after = only_handover(app)
+    assert [e.serial for e in after.equipment] == ["TPL-22C6-00017", "BOX-1"]
+    assert after.updated_at > before.updated_at
+
+
 @pytest.mark.parametrize(
     "status",
     [HandoverStatus.AWAITING_SUBSCRIBER, HandoverStatus.SUBSCRIBER_SIGNED, HandoverStatus.CLOSED],

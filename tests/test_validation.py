@@ -60,6 +60,9 @@ BAD_VALUES = [
     ("subscriber_name", "A" * 201, at_most(200)),
     ("subscriber_name", "   ", FILL),
     ("subscriber_name", "Anna\tSmith", CONTROL),
+    ("subscriber_name", "Anna\u200bSmith", CONTROL),  # zero-width space
+    ("subscriber_name", "Anna\u2028Smith", CONTROL),  # line separator
+    ("tariff_name", "\ufeffHome 500", CONTROL),  # byte-order mark
     ("address", "A" * 501, at_most(500)),
     ("address", "Line one\nLine two", CONTROL),
     ("phone", "12345", PHONE),
@@ -76,6 +79,7 @@ BAD_VALUES = [
     ("portal_login", "L" * 65, at_most(64)),
     ("portal_login", "login\x07", CONTROL),
     ("portal_login", "login\u202e", CONTROL),
+    ("portal_login", "my\u00a0login", "Use printable characters only."),
     ("discounts-0-description", "", FILL),
     ("discounts-0-description", "D" * 201, at_most(200)),
     ("discounts-0-value", "0", PERCENT_RANGE),
@@ -106,11 +110,13 @@ def test_bad_value_is_refused_beside_its_field_and_all_input_is_kept(
     assert response.status_code == 200
     assert error_beside(response.text, field) == str(escape(message))
     assert "Please correct the fields marked below." in response.text
-    # What the person typed comes back: the bad value and every other field.
-    assert f'value="{escape(bad)}"' in response.text or field == "subscriber_name"
-    assert 'value="Анна Соколова"' in response.text or field == "subscriber_name"
-    assert 'value="TPL-22C6-00017"' in response.text or field == "equipment-0-serial"
-    assert 'value="650,00"' in response.text or field == "monthly_fee"
+    # What the person typed comes back: the bad value (stripped of surrounding
+    # spaces) and every other field exactly as typed, the phone included.
+    assert f'value="{escape(bad.strip())}"' in response.text
+    kept = {"subscriber_name": "Анна Соколова", "equipment-0-serial": "TPL-22C6-00017",
+            "monthly_fee": "650,00", "phone": "8 912 345-67-89"}
+    for other, typed in kept.items():
+        assert f'value="{typed}"' in response.text or other == field
     assert handover_count(app) == 0
 
 
@@ -136,6 +142,11 @@ def test_at_least_one_service_is_required(app, tech_client):
     assert handover_count(app) == 0
 
 
+def test_invalid_choice_message_is_in_russian(app, tech_client):
+    response = post_form(tech_client, "/handovers/new", valid_form(services=["satellite"]))
+    assert error_beside(response.text, "services") == "Выберите один из предложенных вариантов."
+
+
 @pytest.mark.parametrize(
     ("field", "bad"),
     [
@@ -149,7 +160,7 @@ def test_at_least_one_service_is_required(app, tech_client):
 def test_values_outside_the_choices_are_refused(app, tech_client, field, bad):
     response = post_form(tech_client, "/handovers/new", valid_form(**{field: bad}), headers=EN)
     assert response.status_code == 200
-    assert error_beside(response.text, field)
+    assert error_beside(response.text, field) == "Choose one of the options offered."
     assert handover_count(app) == 0
 
 

@@ -7,14 +7,23 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import Field, SelectMultipleField, StringField
+from wtforms import FieldList, FormField, SelectField, SelectMultipleField, StringField
+from wtforms.fields import Field
+from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Optional, Regexp, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, NumberInput, TextInput
 
 from webapp.domain.money import AmountError, parse_amount
 from webapp.domain.text import has_control_characters
+from webapp.labels import choices
 
 FILL_IN = _l("Fill in this field.")
+CHOOSE_OFFERED = _l("Choose one of the options offered.")
+
+
+def _has_content(field) -> bool:
+    value = field.raw_data[0] if field.raw_data else field.data
+    return value is not None and str(value).strip() != ""
 
 
 class RowForm(FlaskForm):
@@ -31,8 +40,8 @@ class RowForm(FlaskForm):
     required_fields: tuple[str, ...] = ()
 
     def is_blank(self) -> bool:
-        """Tell whether the person left this row empty (selects and checkboxes aside)."""
-        return not any((self[name].raw_data or [""])[0].strip() for name in self.typed_fields)
+        """Tell whether the row is empty (selects and checkboxes aside), as typed or as stored."""
+        return not any(_has_content(self[name]) for name in self.typed_fields)
 
     def validate(self, extra_validators=None) -> bool:
         if self.is_blank():
@@ -163,14 +172,64 @@ def amount_between(minimum: Decimal, maximum: Decimal, *, exclusive_minimum: boo
     return validator
 
 
+def choice_field(label, vocabulary, **kwargs) -> SelectField:
+    """Build a select offering the vocabulary's values with their labels."""
+    return SelectField(
+        label, choices=choices(vocabulary), invalid_choice_message=CHOOSE_OFFERED, **kwargs
+    )
+
+
 class CheckboxesField(SelectMultipleField):
-    """Several choices shown as checkboxes; a choice sent twice counts once."""
+    """Several choices of a vocabulary shown as checkboxes; a choice sent twice counts once."""
 
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
+    def __init__(self, label=None, validators=None, vocabulary=(), **kwargs):
+        super().__init__(
+            label, validators, choices=choices(vocabulary),
+            invalid_choice_message=CHOOSE_OFFERED, **kwargs,
+        )
+
     def process_formdata(self, valuelist) -> None:
         super().process_formdata(list(dict.fromkeys(valuelist)))
+
+
+class RowList(FieldList):
+    """Rows of a row form, at most `limit` of them filled in.
+
+    Whatever a client sends, no more than twice the limit is ever built: an
+    honest form never sends more (the page offers at most the limit plus two
+    empty rows), and a flood of rows must not cost seconds of CPU.
+    """
+
+    def __init__(self, row_form: type[RowForm], limit: int, label=None, **kwargs):
+        super().__init__(FormField(row_form), label, max_entries=2 * limit, **kwargs)
+        self.limit = limit
+        self.too_many_sent = False
+
+    def process(self, formdata, data=unset_value, extra_filters=None) -> None:
+        if formdata:
+            sent = set(self._extract_indices(self.name, formdata))
+            self.too_many_sent = len(sent) > self.max_entries
+        super().process(formdata, data, extra_filters)
+
+    def validate(self, form, extra_validators=()) -> bool:
+        ok = super().validate(form, extra_validators)
+        filled = sum(not entry.form.is_blank() for entry in self.entries)
+        if self.too_many_sent or filled > self.limit:
+            self.errors.append(_l("At most %(limit)d rows.", limit=self.limit))
+            return False
+        return ok
+
+    def filled(self) -> list[dict]:
+        """Return the rows the person filled in, as plain values."""
+        return [entry.form.data for entry in self.entries if not entry.form.is_blank()]
+
+    def pad(self, spare: int = 2) -> None:
+        """Offer empty rows (within the limit) so the form works without JavaScript."""
+        while len(self) < self.limit and sum(e.form.is_blank() for e in self) < spare:
+            self.append_entry()
 
 
 # Letters, digits, "-" and "/" — the shape of order and contract numbers.

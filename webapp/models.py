@@ -14,6 +14,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db_types import Hundredths, UTCDateTime, now_utc
 from webapp.domain.terms import (
+    EDITABLE_STATUSES,
     BillingMethod,
     DiscountKind,
     DiscountSource,
@@ -103,7 +104,7 @@ class Handover(db.Model):
     @property
     def is_editable(self) -> bool:
         """Tell whether the technician may still change the recorded facts."""
-        return self.status == HandoverStatus.DRAFT
+        return self.status in EDITABLE_STATUSES
 
     def discounts_from(self, source: DiscountSource) -> list[Discount]:
         """Return the discounts recorded from one source, in their order."""
@@ -146,8 +147,8 @@ class EquipmentItem(HandoverPart, db.Model):
 
 
 class AuditEvent(db.Model):
-    """One thing that happened. Rows are append-only: database triggers refuse
-    UPDATE and DELETE (see the initial migration and `install_append_only_guard`)."""
+    """One thing that happened. Rows are append-only: database triggers, created
+    by the initial migration, refuse UPDATE and DELETE."""
 
     __tablename__ = "audit_events"
 

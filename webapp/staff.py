@@ -8,7 +8,10 @@ from webapp.extensions import db
 from webapp.models import User
 
 MIN_PASSWORD_LENGTH = 10
-LIMITS = {"login": 64, "full_name": 200, "employee_id": 32, "contractor": 200}
+LIMITS = {
+    name: User.__table__.c[name].type.length
+    for name in ("login", "full_name", "employee_id", "contractor")
+}
 
 
 class StaffError(ValueError):

@@ -2,7 +2,6 @@
 
 import secrets
 from functools import cache
-from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -12,9 +11,9 @@ from werkzeug.security import generate_password_hash
 from webapp import audit
 from webapp.auth import bp
 from webapp.auth.forms import ConfirmForm, LoginForm
-from webapp.domain.text import has_control_characters
 from webapp.extensions import db
 from webapp.models import User
+from webapp.routing import safe_next
 
 
 @cache
@@ -29,20 +28,6 @@ def load_user(user_id: str) -> User | None:
     if not user_id.isdigit():
         return None
     return db.session.get(User, int(user_id))
-
-
-def safe_next(target: str | None) -> str:
-    """Return a same-site path to go to after sign-in, or the home page."""
-    if (
-        target
-        and target.startswith("/")
-        and not target.startswith("//")
-        and not has_control_characters(target)
-    ):
-        parts = urlsplit(target)
-        if not parts.scheme and not parts.netloc and "\\" not in target:
-            return target
-    return url_for("main.index")
 
 
 @bp.route("/login", methods=["GET", "POST"])

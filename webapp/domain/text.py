@@ -2,10 +2,12 @@
 
 import unicodedata
 
-# Bidirectional overrides make text display differently from what is stored.
-_BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+# Control (Cc: tabs, newlines, NUL), format (Cf: bidirectional overrides,
+# zero-width characters, BOM) and line/paragraph separators (Zl, Zp): none
+# belongs in a typed value, and several make text display unlike what is stored.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
 
 def has_control_characters(text: str) -> bool:
-    """Tell whether the text holds control characters (newlines and tabs included)."""
-    return any(unicodedata.category(ch) == "Cc" or ch in _BIDI_CONTROLS for ch in text)
+    """Tell whether the text holds control, invisible-format or line-separator characters."""
+    return any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in text)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, FieldList, FormField, SelectField, SubmitField
+from wtforms import BooleanField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
 from webapp.domain.money import MAX_AMOUNT
@@ -26,26 +27,31 @@ from webapp.forms import (
     AmountField,
     CheckboxesField,
     RowForm,
+    RowList,
     WholeNumberField,
     amount_between,
+    choice_field,
     text_field,
 )
-from webapp.labels import choices
+from webapp.handovers.service import FACT_FIELDS
 
 MAX_DISCOUNTS = 10
 MAX_EQUIPMENT = 20
 MAX_MONTHS = 120
+MAX_CONTRACT_PAGES = 200
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 
 
 class DiscountRow(RowForm):
     description = text_field(_l("Description"), 200, required=False)
-    kind = SelectField(_l("Kind"), choices=choices(DiscountKind), default=DiscountKind.PERCENT)
+    kind = choice_field(_l("Kind"), DiscountKind, default=DiscountKind.PERCENT)
     value = AmountField(_l("Value"))
     months = WholeNumberField(
         _l("For how many months"),
-        validators=[NumberRange(1, MAX_MONTHS, _l("Enter from 1 to 120 months."))],
+        validators=[
+            NumberRange(1, MAX_MONTHS, _l("Enter from 1 to %(max)d months.", max=MAX_MONTHS))
+        ],
         render_kw={"inputmode": "numeric", "min": 1, "max": MAX_MONTHS},
     )
     permanent = BooleanField(_l("Permanent"))
@@ -54,11 +60,10 @@ class DiscountRow(RowForm):
     required_fields = ("description", "value")
 
     def validate(self, extra_validators=None) -> bool:
+        # A discount lasts some months or is permanent: exactly one of the two.
         if self.permanent.data:
-            # "Permanent" replaces a duration: an empty months box is fine.
-            self.months.validators = []
-            if self.months.raw_data and self.months.raw_data[0].strip():
-                self.months.validators = [_months_not_with_permanent]
+            typed_months = self.months.raw_data and self.months.raw_data[0].strip()
+            self.months.validators = [_months_not_with_permanent] if typed_months else []
         else:
             self.months.validators = [
                 InputRequired(_l("Enter the months, or tick “Permanent”.")),
@@ -80,7 +85,7 @@ def _months_not_with_permanent(form, field) -> None:
 
 
 class EquipmentRow(RowForm):
-    kind = SelectField(_l("Type"), choices=choices(EquipmentType), default=EquipmentType.ROUTER)
+    kind = choice_field(_l("Type"), EquipmentType, default=EquipmentType.ROUTER)
     model = text_field(_l("Model"), 100, required=False)
     serial = text_field(
         _l("Serial number"),
@@ -90,19 +95,10 @@ class EquipmentRow(RowForm):
         pattern_message=_l("Use Latin letters, digits and “-” only."),
         render_kw={"autocapitalize": "characters", "spellcheck": "false"},
     )
-    terms = SelectField(_l("Terms"), choices=choices(EquipmentTerms), default=EquipmentTerms.RENTED)
+    terms = choice_field(_l("Terms"), EquipmentTerms, default=EquipmentTerms.RENTED)
     monthly_fee = AmountField(_l("Monthly fee"), validators=[amount_between(ZERO, MAX_AMOUNT)])
 
     typed_fields = required_fields = ("model", "serial", "monthly_fee")
-
-
-def _at_most_rows(limit: int):
-    def validator(form, field) -> None:
-        filled = [entry for entry in field.entries if not entry.form.is_blank()]
-        if len(filled) > limit:
-            raise ValidationError(_l("At most %(limit)d rows.", limit=limit))
-
-    return validator
 
 
 class HandoverForm(FlaskForm):
@@ -123,9 +119,12 @@ class HandoverForm(FlaskForm):
         _l("Pages in the contract"),
         validators=[
             InputRequired(FILL_IN),
-            NumberRange(1, 200, _l("Enter from 1 to 200 pages.")),
+            NumberRange(
+                1, MAX_CONTRACT_PAGES,
+                _l("Enter from 1 to %(max)d pages.", max=MAX_CONTRACT_PAGES),
+            ),
         ],
-        render_kw={"inputmode": "numeric", "min": 1, "max": 200},
+        render_kw={"inputmode": "numeric", "min": 1, "max": MAX_CONTRACT_PAGES},
     )
     subscriber_name = text_field(_l("Subscriber's full name"), 200)
     phone = text_field(
@@ -133,7 +132,7 @@ class HandoverForm(FlaskForm):
     )
     address = text_field(_l("Service address"), 500)
     services = CheckboxesField(
-        _l("Services"), choices=choices(Service),
+        _l("Services"), vocabulary=Service,
         validators=[DataRequired(_l("Choose at least one service."))],
     )
     tariff_name = text_field(_l("Tariff"), 100)
@@ -141,8 +140,8 @@ class HandoverForm(FlaskForm):
         _l("Monthly fee"),
         validators=[InputRequired(FILL_IN), amount_between(ZERO, MAX_AMOUNT)],
     )
-    billing_method = SelectField(
-        _l("Billing method"), choices=choices(BillingMethod), default=BillingMethod.CREDIT
+    billing_method = choice_field(
+        _l("Billing method"), BillingMethod, default=BillingMethod.CREDIT
     )
     portal_login = text_field(
         _l("Personal account login handed over"),
@@ -151,40 +150,34 @@ class HandoverForm(FlaskForm):
         description=_l("Only the login. Never type the password anywhere in Handover."),
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},
     )
-    documents = CheckboxesField(_l("Documents handed over"), choices=choices(Document))
-    discounts = FieldList(
-        FormField(DiscountRow), label=_l("Discounts written in the application"),
-        validators=[_at_most_rows(MAX_DISCOUNTS)],
+    documents = CheckboxesField(_l("Documents handed over"), vocabulary=Document)
+    discounts = RowList(
+        DiscountRow, MAX_DISCOUNTS, label=_l("Discounts written in the application")
     )
-    equipment = FieldList(
-        FormField(EquipmentRow), label=_l("Equipment"),
-        validators=[_at_most_rows(MAX_EQUIPMENT)],
-    )
+    equipment = RowList(EquipmentRow, MAX_EQUIPMENT, label=_l("Equipment"))
     submit = SubmitField(_l("Save"))
 
     def validate_phone(self, field) -> None:
-        if not field.data:
-            return
-        try:
-            field.data = normalise_phone(field.data, current_app.config["PHONE_REGION"])
-        except PhoneError:
+        if field.data and self.normalised_phone() is None:
             message = _l("Enter a valid phone number, for example +7 912 345-67-89.")
-            raise ValidationError(message) from None
+            raise ValidationError(message)
 
     def validate_portal_login(self, field) -> None:
         if field.data and not field.data.isprintable():
             raise ValidationError(_l("Use printable characters only."))
 
-    def filled_discounts(self) -> list[dict]:
-        """Return the discount rows the person filled in, as plain values."""
-        return [e.form.data for e in self.discounts.entries if not e.form.is_blank()]
+    def normalised_phone(self) -> str | None:
+        """Return the phone in E.164; the field keeps what the person typed."""
+        try:
+            return normalise_phone(self.phone.data, current_app.config["PHONE_REGION"])
+        except PhoneError:
+            return None
 
-    def filled_equipment(self) -> list[dict]:
-        """Return the equipment rows the person filled in, as plain values."""
-        return [e.form.data for e in self.equipment.entries if not e.form.is_blank()]
+    def facts(self) -> dict[str, Any]:
+        """Return the validated facts as plain values, the phone in E.164."""
+        return {name: self[name].data for name in FACT_FIELDS} | {"phone": self.normalised_phone()}
 
-    def pad_rows(self, spare: int = 2) -> None:
+    def pad_rows(self) -> None:
         """Offer empty rows so the form works without JavaScript."""
-        for rows, limit in ((self.discounts, MAX_DISCOUNTS), (self.equipment, MAX_EQUIPMENT)):
-            while len(rows) < limit and sum(e.form.is_blank() for e in rows) < spare:
-                rows.append_entry()
+        self.discounts.pad()
+        self.equipment.pad()

@@ -10,7 +10,7 @@ from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.handovers import bp
 from webapp.handovers.forms import HandoverForm
-from webapp.handovers.service import FACT_FIELDS, form_data, record_facts
+from webapp.handovers.service import form_data, record_facts
 from webapp.models import Handover
 from webapp.routing import page_number
 
@@ -42,8 +42,7 @@ def get_own_handover_or_404(public_id: str) -> Handover:
 
 
 def _save(form: HandoverForm, handover: Handover) -> list[str]:
-    facts = {name: form[name].data for name in FACT_FIELDS}
-    return record_facts(handover, facts, form.filled_discounts(), form.filled_equipment())
+    return record_facts(handover, form.facts(), form.discounts.filled(), form.equipment.filled())
 
 
 @bp.route("/")
@@ -52,6 +51,8 @@ def index():
     query = visible_handovers().order_by(Handover.created_at.desc(), Handover.id.desc())
     per_page = current_app.config["HANDOVERS_PER_PAGE"]
     handovers = db.paginate(query, page=page_number(), per_page=per_page, error_out=False)
+    if handovers.page > max(handovers.pages, 1):
+        return redirect(url_for("handovers.index", page=handovers.pages))
     return render_template("handovers/index.html", handovers=handovers)
 
 

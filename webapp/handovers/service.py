@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from webapp.db_types import now_utc
 from webapp.domain.terms import DiscountSource
 from webapp.models import Discount, EquipmentItem, Handover
 
@@ -89,4 +90,8 @@ def record_facts(
         for position, row in enumerate(equipment)
     ]
     after = form_data(handover)
-    return sorted(name for name in after if before.get(name) != after[name])
+    changed = sorted(name for name in after if before.get(name) != after[name])
+    if changed:
+        # onupdate only notices the handover's own columns, not its rows.
+        handover.updated_at = now_utc()
+    return changed

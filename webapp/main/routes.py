@@ -6,10 +6,10 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp import i18n
-from webapp.auth.routes import safe_next
 from webapp.extensions import db
 from webapp.main import bp
 from webapp.main.forms import LanguageForm
+from webapp.routing import safe_next
 
 
 @bp.route("/")
