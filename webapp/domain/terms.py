@@ -16,10 +16,6 @@ class HandoverStatus(StrEnum):
     CLOSED = "closed"
 
 
-# The technician's facts can change only before the subscriber has seen them.
-EDITABLE_STATUSES = frozenset({HandoverStatus.DRAFT})
-
-
 class Service(StrEnum):
     INTERNET = "internet"
     TV = "tv"
