@@ -13,6 +13,14 @@ from webapp.models import AuditEvent, Handover, User
 USER_AGENT_LIMIT = 300
 
 
+def request_origin() -> tuple[str | None, str | None]:
+    """Return the current request's IP address and (shortened) user agent."""
+    if not has_request_context():
+        return None, None
+    user_agent = (request.user_agent.string or "")[:USER_AGENT_LIMIT] or None
+    return request.remote_addr, user_agent
+
+
 def record(
     event: str,
     *,
@@ -24,12 +32,9 @@ def record(
 
     The actor defaults to the signed-in user; IP and user agent come from the request.
     """
-    ip = user_agent = None
-    if has_request_context():
-        ip = request.remote_addr
-        user_agent = (request.user_agent.string or "")[:USER_AGENT_LIMIT] or None
-        if actor is None and current_user.is_authenticated:
-            actor = current_user._get_current_object()
+    ip, user_agent = request_origin()
+    if actor is None and has_request_context() and current_user.is_authenticated:
+        actor = current_user._get_current_object()
     entry = AuditEvent(
         event=event, handover=handover, actor=actor, ip=ip, user_agent=user_agent,
         details=details or {},

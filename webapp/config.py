@@ -36,6 +36,7 @@ class Config:
     BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
     LANGUAGES = ("ru", "en")
     PHONE_REGION = "RU"
+    SUBSCRIBER_LINK_TTL = timedelta(hours=24)
     HANDOVERS_PER_PAGE = 20
 
     @classmethod
@@ -48,6 +49,9 @@ class Config:
         settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(
             url or f"sqlite:///{Path(instance_path) / 'handover.sqlite3'}"
         )
+        if environ.get("SUBSCRIBER_LINK_HOURS"):
+            hours = float(environ["SUBSCRIBER_LINK_HOURS"])
+            settings["SUBSCRIBER_LINK_TTL"] = timedelta(hours=hours)
         if environ.get("BABEL_DEFAULT_TIMEZONE"):
             settings["BABEL_DEFAULT_TIMEZONE"] = environ["BABEL_DEFAULT_TIMEZONE"]
         return settings

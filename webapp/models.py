@@ -5,16 +5,17 @@ from __future__ import annotations
 import secrets
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db_types import Hundredths, UTCDateTime, now_utc
+from webapp.domain.states import EDITABLE_STATUSES
 from webapp.domain.terms import (
-    EDITABLE_STATUSES,
     BillingMethod,
     DiscountKind,
     DiscountSource,
@@ -86,6 +87,18 @@ class Handover(db.Model):
     documents: Mapped[list[str]] = mapped_column(JSON, default=list)
     technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(32), default=HandoverStatus.DRAFT)
+    # Bumped whenever the facts change; the subscriber confirms one version.
+    facts_version: Mapped[int] = mapped_column(default=1)
+    # The subscriber's link: its token is derived from the nonce with the app's
+    # secret key, so the technician's page can show it again; only its hash is
+    # stored to find the handover by.
+    link_nonce: Mapped[str | None] = mapped_column(String(32))
+    link_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    link_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signing_submission: Mapped[str | None] = mapped_column(String(64))
+    frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    subscriber_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
@@ -100,6 +113,15 @@ class Handover(db.Model):
         cascade="all, delete-orphan",
         order_by="EquipmentItem.position",
     )
+    answers: Mapped[list[ChecklistAnswer]] = relationship(
+        cascade="all, delete-orphan", order_by="ChecklistAnswer.id"
+    )
+    signatures: Mapped[list[Signature]] = relationship(
+        cascade="all, delete-orphan", order_by="Signature.id"
+    )
+    discrepancies: Mapped[list[Discrepancy]] = relationship(
+        cascade="all, delete-orphan", order_by="Discrepancy.id"
+    )
 
     @property
     def is_editable(self) -> bool:
@@ -109,6 +131,13 @@ class Handover(db.Model):
     def discounts_from(self, source: DiscountSource) -> list[Discount]:
         """Return the discounts recorded from one source, in their order."""
         return [d for d in self.discounts if d.source == source]
+
+    def signature_of(self, signer: Signer) -> Signature | None:
+        """Return the subscriber's or the technician's signature, if given."""
+        return next((s for s in self.signatures if s.signer == signer), None)
+
+    def answer_to(self, item: str) -> ChecklistAnswer | None:
+        return next((a for a in self.answers if a.item == item), None)
 
 
 class HandoverPart:
@@ -144,6 +173,58 @@ class EquipmentItem(HandoverPart, db.Model):
     monthly_fee: Mapped[Decimal] = mapped_column("monthly_fee_hundredths", Hundredths)
 
     handover: Mapped[Handover] = relationship(back_populates="equipment")
+
+
+class ChecklistAnswer(db.Model):
+    """The subscriber's Yes or No to one checklist item, and what they said instead."""
+
+    __tablename__ = "checklist_answers"
+    __table_args__ = (UniqueConstraint("handover_id", "item"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id", ondelete="CASCADE"))
+    item: Mapped[str] = mapped_column(String(32))
+    confirmed: Mapped[bool] = mapped_column()
+    comment: Mapped[str | None] = mapped_column(String(500))
+    stated: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class Signer(StrEnum):
+    SUBSCRIBER = "subscriber"
+    TECHNICIAN = "technician"
+
+
+class Signature(db.Model):
+    """A drawn (vector strokes) or typed signature; one per signer and handover."""
+
+    __tablename__ = "signatures"
+    __table_args__ = (UniqueConstraint("handover_id", "signer"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id", ondelete="CASCADE"))
+    signer: Mapped[str] = mapped_column(String(16))
+    drawing: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    typed_name: Mapped[str | None] = mapped_column(String(200))
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(Text)
+
+
+class Discrepancy(db.Model):
+    """A mismatch between what is recorded and what was stated or promised."""
+
+    __tablename__ = "discrepancies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(
+        ForeignKey("handovers.id", ondelete="CASCADE"), index=True
+    )
+    item: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(16))
+    recorded: Mapped[dict[str, Any]] = mapped_column(JSON)
+    stated: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
 
 class AuditEvent(db.Model):

@@ -91,7 +91,9 @@ def record_facts(
     ]
     after = form_data(handover)
     changed = sorted(name for name in after if before.get(name) != after[name])
-    if changed:
-        # onupdate only notices the handover's own columns, not its rows.
+    if changed and handover.id:
+        # onupdate only notices the handover's own columns, not its rows; and a
+        # subscriber who confirmed the previous version must look again.
         handover.updated_at = now_utc()
+        handover.facts_version += 1
     return changed
