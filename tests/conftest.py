@@ -201,3 +201,49 @@ def post_form(client, url: str, data: dict, **kwargs):
     """Open the page, then submit the data with the page's CSRF token, as a browser would."""
     page = client.get(url, **kwargs)
     return client.post(url, data={"csrf_token": csrf_token(page.text), **data}, **kwargs)
+
+
+def freeze(app, handover) -> str:
+    """Hand the handover to the subscriber, as the technician's button does; return the token."""
+    from webapp.handovers import verification
+
+    with app.app_context():
+        stored = db.session.get(Handover, handover.id)
+        verification.freeze(stored, app.config["SECRET_KEY"], app.config["SUBSCRIBER_LINK_TTL"])
+        db.session.commit()
+        return verification.link_token(stored, app.config["SECRET_KEY"])
+
+
+def drawn_signature(strokes=None, width=320, height=160) -> str:
+    import json
+
+    strokes = strokes if strokes is not None else [[[10, 80], [60, 40], [120, 90], [200, 30]]]
+    return json.dumps({"width": width, "height": height, "strokes": strokes})
+
+
+def all_yes_answers(**overrides) -> dict:
+    """Return a complete subscriber submission (without the page's hidden fields)."""
+    data = {
+        item: "yes"
+        for item in (
+            "portal_access", "full_contract", "tariff", "discounts", "billing_method",
+            "equipment", "technician",
+        )
+    }
+    data |= {"consent": "y", "signature": drawn_signature()}
+    data |= overrides
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def hidden_fields(html: str) -> dict:
+    """Return the CSRF token, facts version and submission id the page carries."""
+    found = dict(re.findall(r'<input[^>]*name="(csrf_token|facts_version|submission_id)"'
+                            r'[^>]*value="([^"]*)"', html))
+    assert set(found) == {"csrf_token", "facts_version", "submission_id"}, found
+    return found
+
+
+def submit_checklist(client, token: str, answers: dict, **kwargs):
+    """Open the subscriber's page and send the answers with its hidden fields."""
+    page = client.get(f"/s/{token}", **kwargs)
+    return client.post(f"/s/{token}", data={**hidden_fields(page.text), **answers}, **kwargs)

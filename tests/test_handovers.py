@@ -214,7 +214,7 @@ def test_handover_cannot_be_edited_once_shown_to_the_subscriber(
     url = f"/handovers/{handover.public_id}/edit"
 
     response = tech_client.get(url, follow_redirects=True, headers=EN)
-    assert "can no longer be edited" in response.text
+    assert "These facts are with the subscriber" in response.text
 
     tech_client.post(url, data={"csrf_token": csrf_token(response.text), **valid_form()})
     with app.app_context():

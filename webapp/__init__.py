@@ -62,10 +62,12 @@ def register_blueprints(app: Flask) -> None:
     from webapp.auth import bp as auth_bp
     from webapp.handovers import bp as handovers_bp
     from webapp.main import bp as main_bp
+    from webapp.subscriber import bp as subscriber_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(handovers_bp, url_prefix="/handovers")
+    app.register_blueprint(subscriber_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
+from flask import current_app
+
 from webapp import audit
+from webapp.domain.checklist import ANSWERED_ITEMS, Answer, DiscountTerms, Item
 from webapp.domain.terms import (
     BillingMethod,
     DiscountKind,
@@ -18,6 +22,7 @@ from webapp.domain.terms import (
 )
 from webapp.extensions import db
 from webapp.handovers.service import record_facts
+from webapp.handovers.verification import countersign_and_close, freeze, sign_as_subscriber
 from webapp.models import Handover, User
 from webapp.staff import create_staff_user
 
@@ -97,9 +102,32 @@ def create_demo_data() -> None:
         if db.session.scalar(exists):
             continue
         technician = db.session.scalar(db.select(User).where(User.login == login))
-        handover = Handover(technician=technician, status=status)
+        handover = Handover(technician=technician)
         record_facts(handover, facts | _common_facts(facts["account_number"]), discounts, equipment)
         db.session.add(handover)
         audit.record("handover.created", handover=handover, actor=technician,
                      details={"source": "demo"})
+        db.session.commit()
+        _bring_to(handover, status)
+
+
+def _bring_to(handover: Handover, status: HandoverStatus) -> None:
+    """Walk the handover through the real steps up to the demo state."""
+    if status == HandoverStatus.DRAFT:
+        return
+    freeze(handover, current_app.config["SECRET_KEY"], current_app.config["SUBSCRIBER_LINK_TTL"])
     db.session.commit()
+    if status == HandoverStatus.AWAITING_SUBSCRIBER:
+        return
+    answers = {item: Answer(confirmed=True) for item in ANSWERED_ITEMS}
+    answers[Item.DISCOUNTS] = Answer(
+        confirmed=False,
+        comment="Обещали скидку 50% на полгода",
+        stated_discounts=(DiscountTerms("percent", Decimal("50"), 6, "Скидка от продавца"),),
+    )
+    sign_as_subscriber(
+        handover, facts_version=handover.facts_version, submission_id=secrets.token_urlsafe(24),
+        answers=answers, drawing=None, typed_name=handover.subscriber_name,
+    )
+    if status == HandoverStatus.CLOSED:
+        countersign_and_close(handover, None, handover.technician.full_name)

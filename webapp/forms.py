@@ -7,13 +7,21 @@ from decimal import Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import FieldList, FormField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    FieldList,
+    FormField,
+    HiddenField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.fields import Field
 from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Optional, Regexp, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, NumberInput, TextInput
 
 from webapp.domain.money import AmountError, parse_amount
+from webapp.domain.signature import MAX_STROKES, Drawing, SignatureError, parse_drawing
 from webapp.domain.text import has_control_characters
 from webapp.labels import choices
 
@@ -234,3 +242,38 @@ class RowList(FieldList):
 
 # Letters, digits, "-" and "/" — the shape of order and contract numbers.
 DOCUMENT_NUMBER = re.compile(r"^(?:[^\W_]|[-/])+$")
+
+
+SIGNATURE_PROBLEMS = {
+    "format": _l("The signature could not be read. Clear it and sign again."),
+    "empty": _l("Sign in the box, or type your full name instead."),
+    "too_many_strokes": _l(
+        "The signature has too many strokes (at most %(max)d). Clear it and sign again.",
+        max=MAX_STROKES,
+    ),
+    "too_many_points": _l("The signature is too long. Clear it and sign again."),
+    "outside": _l("The signature goes outside the box. Clear it and sign again."),
+}
+
+
+class SignedForm(FlaskForm):
+    """A form that ends with a signature: drawn with a finger, or the typed full name."""
+
+    signature = HiddenField(filters=[strip])
+    typed_name = text_field(
+        _l("Or type your full name as your signature"), 200, required=False,
+        render_kw={"autocomplete": "name"},
+    )
+
+    def validate_signature(self, field) -> None:
+        if not field.data and not self.typed_name.data:
+            raise ValidationError(SIGNATURE_PROBLEMS["empty"])
+        if field.data:
+            try:
+                self._drawing = parse_drawing(field.data)
+            except SignatureError as error:
+                raise ValidationError(SIGNATURE_PROBLEMS[error.reason]) from None
+
+    def drawing(self) -> Drawing | None:
+        """Return the validated drawing; None when the person typed their name instead."""
+        return getattr(self, "_drawing", None)

@@ -3,6 +3,7 @@
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
+from webapp.domain.checklist import Item
 from webapp.domain.terms import (
     BillingMethod,
     DiscountKind,
@@ -16,7 +17,13 @@ from webapp.domain.terms import (
 )
 
 LABELS = {
-    Role.TECHNICIAN: _l("Technician"),
+    Role.TECHNICIAN: _l("Technician"),  # also the checklist item "technician"
+    Item.PORTAL_ACCESS: _l("Personal account access"),
+    Item.TARIFF: _l("Tariff"),
+    Item.DISCOUNTS: _l("Discounts"),
+    Item.BILLING_METHOD: _l("Billing method"),
+    Item.EQUIPMENT: _l("Equipment"),
+    Item.CONSENT: _l("Consent"),
     Role.SUPPORT: _l("Support agent"),
     Role.ADMIN: _l("Administrator"),
     HandoverStatus.DRAFT: _l("Draft"),

@@ -1,12 +1,19 @@
 """Template filters and globals: the one place that formats money, dates and phones."""
 
+from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
+import segno
 from flask import Flask, has_request_context, request
-from flask_babel import format_currency, format_datetime, format_decimal, get_locale
+from flask_babel import format_currency, format_datetime, format_decimal, get_locale, ngettext
+from flask_babel import gettext as _
+from markupsafe import Markup
 
 from webapp.domain.phone import format_phone
+from webapp.domain.signature import drawing_from_dict, svg_path
+from webapp.domain.terms import DiscountKind
 from webapp.labels import label
 
 
@@ -18,6 +25,24 @@ def money(value: Decimal | None) -> str:
 def number(value: Decimal | None) -> str:
     """Format a plain decimal (a percentage) in the person's language."""
     return "" if value is None else format_decimal(value)
+
+
+def discount(terms: Mapping[str, Any]) -> str:
+    """Describe a discount in words: "New subscriber: 20 % for 6 months"."""
+    value = Decimal(str(terms["value"]))
+    amount = f"{number(value)} %" if terms["kind"] == DiscountKind.PERCENT else money(value)
+    months = terms.get("months")
+    duration = (
+        ngettext("for %(num)d month", "for %(num)d months", months) if months else _("permanent")
+    )
+    description = terms.get("description") or ""
+    return f"{description}: {amount}, {duration}" if description else f"{amount}, {duration}"
+
+
+def qr_svg(url: str) -> Markup:
+    """Return an inline SVG QR code for the URL (drawn here, no outside service)."""
+    # segno writes only path data and sizes; the URL is encoded, never echoed as text.
+    return Markup(segno.make(url, error="m").svg_inline(scale=4, border=2))  # noqa: S704
 
 
 def when(value: datetime | None) -> str:
@@ -42,7 +67,9 @@ def page_forms() -> dict:
 def register(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
-        money=money, number=number, when=when, phone=format_phone, label=label
+        money=money, number=number, when=when, phone=format_phone, label=label,
+        discount=discount, qr_svg=qr_svg, amount=lambda text: money(Decimal(str(text))),
+        signature_path=lambda signature: svg_path(drawing_from_dict(signature.drawing)),
     )
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))
     app.context_processor(page_forms)

@@ -28,6 +28,7 @@ from webapp.forms import (
     CheckboxesField,
     RowForm,
     RowList,
+    SignedForm,
     WholeNumberField,
     amount_between,
     choice_field,
@@ -181,3 +182,11 @@ class HandoverForm(FlaskForm):
         """Offer empty rows so the form works without JavaScript."""
         self.discounts.pad()
         self.equipment.pad()
+
+
+class CountersignForm(SignedForm):
+    submit = SubmitField(_l("Countersign and close the job"))
+
+
+class ConfirmActionForm(FlaskForm):
+    """One button that changes the handover's state (freeze, reopen)."""

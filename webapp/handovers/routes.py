@@ -1,20 +1,27 @@
 """The technician's jobs: list, create, view and edit handovers."""
 
-from flask import abort, current_app, flash, redirect, render_template, url_for
+from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from webapp import audit
 from webapp.access import roles_required
-from webapp.domain.terms import Role
+from webapp.domain.states import Action, TransitionRefused, allows
+from webapp.domain.terms import HandoverStatus, Role
 from webapp.extensions import db
-from webapp.handovers import bp
-from webapp.handovers.forms import HandoverForm
+from webapp.handovers import bp, verification
+from webapp.handovers.forms import ConfirmActionForm, CountersignForm, HandoverForm
 from webapp.handovers.service import form_data, record_facts
 from webapp.models import Handover
 from webapp.routing import page_number
 
 STAFF = (Role.TECHNICIAN, Role.SUPPORT, Role.ADMIN)
+REFUSED = {
+    Action.FREEZE: _l("Only a draft can be handed to the subscriber."),
+    Action.REOPEN: _l("The subscriber has already signed; the facts can no longer change."),
+    Action.CLOSE: _l("The job can be closed only after the subscriber has signed."),
+}
 
 
 def visible_handovers():
@@ -76,8 +83,85 @@ def create():
 @bp.route("/<public_id:public_id>")
 @roles_required(*STAFF)
 def detail(public_id: str):
+    return render_detail(get_visible_handover_or_404(public_id))
+
+
+def render_detail(handover: Handover, countersign_form: CountersignForm | None = None, code=200):
+    """Render the handover page: facts, the subscriber's link while awaiting, results after."""
+    own = handover.technician_id == current_user.id
+    link = None
+    if own and handover.status == HandoverStatus.AWAITING_SUBSCRIBER:
+        token = verification.link_token(handover, current_app.config["SECRET_KEY"])
+        link = url_for("subscriber.verify", token=token, _external=True)
+    page = render_template(
+        "handovers/detail.html",
+        handover=handover,
+        own=own,
+        link=link,
+        action_form=ConfirmActionForm(formdata=None),
+        countersign_form=countersign_form or CountersignForm(formdata=None),
+    )
+    return page, code
+
+
+@bp.route("/<public_id:public_id>/status")
+@roles_required(*STAFF)
+def status(public_id: str):
+    """Report the state as JSON, for the technician's page to follow the subscriber live."""
     handover = get_visible_handover_or_404(public_id)
-    return render_template("handovers/detail.html", handover=handover)
+    return jsonify(status=handover.status, facts_version=handover.facts_version)
+
+
+@bp.route("/<public_id:public_id>/freeze", methods=["POST"])
+@roles_required(Role.TECHNICIAN)
+def freeze(public_id: str):
+    return change_state(public_id, Action.FREEZE)
+
+
+@bp.route("/<public_id:public_id>/reopen", methods=["POST"])
+@roles_required(Role.TECHNICIAN)
+def reopen(public_id: str):
+    return change_state(public_id, Action.REOPEN)
+
+
+def change_state(public_id: str, action: Action):
+    handover = get_own_handover_or_404(public_id)
+    if not ConfirmActionForm().validate_on_submit():
+        abort(400)
+    try:
+        if action is Action.FREEZE:
+            verification.freeze(
+                handover,
+                current_app.config["SECRET_KEY"],
+                current_app.config["SUBSCRIBER_LINK_TTL"],
+            )
+        else:
+            verification.reopen(handover)
+    except TransitionRefused:
+        db.session.rollback()
+        flash(REFUSED[action], "error")
+        return redirect(url_for("handovers.detail", public_id=public_id))
+    db.session.commit()
+    if action is Action.REOPEN:
+        return redirect(url_for("handovers.edit", public_id=public_id))
+    return redirect(url_for("handovers.detail", public_id=public_id))
+
+
+@bp.route("/<public_id:public_id>/close", methods=["POST"])
+@roles_required(Role.TECHNICIAN)
+def close(public_id: str):
+    handover = get_own_handover_or_404(public_id)
+    if not allows(handover.status, Action.CLOSE):
+        flash(REFUSED[Action.CLOSE], "error")
+        return redirect(url_for("handovers.detail", public_id=public_id))
+    form = CountersignForm()
+    if not form.validate_on_submit():
+        return render_detail(handover, form, 400)
+    if verification.countersign_and_close(handover, form.drawing(), form.typed_name.data):
+        flash(_("The job is closed."), "success")
+    else:
+        flash(REFUSED[Action.CLOSE], "error")
+    return redirect(url_for("handovers.detail", public_id=public_id))
 
 
 @bp.route("/<public_id:public_id>/edit", methods=["GET", "POST"])
@@ -85,7 +169,7 @@ def detail(public_id: str):
 def edit(public_id: str):
     handover = get_own_handover_or_404(public_id)
     if not handover.is_editable:
-        flash(_("This handover can no longer be edited: the subscriber has its facts."), "error")
+        flash(_("These facts are with the subscriber. Take them back to edit them."), "error")
         return redirect(url_for("handovers.detail", public_id=public_id))
     form = HandoverForm(data=form_data(handover))
     if form.validate_on_submit():

@@ -1,0 +1,130 @@
+"""The subscriber's page, opened from the QR code or link on their own phone."""
+
+import secrets
+
+from flask import redirect, render_template, request, session, url_for
+
+from webapp import audit
+from webapp.domain.terms import HandoverStatus
+from webapp.extensions import db
+from webapp.handovers.verification import (
+    Outcome,
+    find_by_token,
+    link_is_live,
+    sign_as_subscriber,
+)
+from webapp.models import Handover
+from webapp.subscriber import bp
+from webapp.subscriber.forms import SubscriberForm
+
+SIGNED_KEY = "signed_handovers"  # handovers this browser signed, to show their summary
+REMEMBERED = 10
+
+
+@bp.after_request
+def keep_private(response):
+    # The link is a secret: never send it onwards as a referrer, never cache the page.
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def unavailable():
+    """One page for unknown, altered, expired and used links: it reveals nothing."""
+    return render_template("subscriber/unavailable.html"), 404
+
+
+def remember_signed(handover: Handover) -> None:
+    signed = [i for i in session.get(SIGNED_KEY, []) if i != handover.id]
+    session[SIGNED_KEY] = [*signed, handover.id][-REMEMBERED:]
+
+
+def fresh_form(handover: Handover) -> SubscriberForm:
+    form = SubscriberForm(formdata=None)
+    form.facts_version.data = handover.facts_version
+    form.submission_id.data = secrets.token_urlsafe(24)
+    return form
+
+
+def render_checklist(handover: Handover, form: SubscriberForm, facts_changed: bool = False):
+    form.discounts_stated.pad(spare=1)
+    return render_template(
+        "subscriber/verify.html", handover=handover, form=form, facts_changed=facts_changed
+    )
+
+
+@bp.route("/s/<token>", methods=["GET", "POST"])
+def verify(token: str):
+    handover = find_by_token(token)
+    if handover is None:
+        return unavailable()
+    if handover.status in (HandoverStatus.SUBSCRIBER_SIGNED, HandoverStatus.CLOSED):
+        return signed_already(handover, token)
+    if not link_is_live(handover):
+        return link_closed(handover)
+
+    if request.method == "GET":
+        audit.record("subscriber.link_opened", handover=handover)
+        db.session.commit()
+        return render_checklist(handover, fresh_form(handover))
+
+    form = SubscriberForm()
+    if form.facts_version.data != handover.facts_version:
+        # The answers were about facts that no longer stand: start again on the new ones.
+        record_submission(handover, "facts_changed")
+        return render_checklist(handover, fresh_form(handover), facts_changed=True)
+    if not form.validate_on_submit():
+        record_submission(handover, "invalid", fields=sorted(form.errors))
+        return render_checklist(handover, form), 400
+
+    outcome = sign_as_subscriber(
+        handover,
+        facts_version=form.facts_version.data,
+        submission_id=form.submission_id.data,
+        answers=form.answers(),
+        drawing=form.drawing(),
+        typed_name=form.typed_name.data,
+    )
+    record_submission(handover, outcome)
+    if outcome in (Outcome.SIGNED, Outcome.REPLAYED):
+        remember_signed(handover)
+        return redirect(url_for("subscriber.verify", token=token))
+    if outcome is Outcome.FACTS_CHANGED:
+        return render_checklist(handover, fresh_form(handover), facts_changed=True)
+    return link_closed(handover) if outcome is Outcome.CLOSED_LINK else unavailable()
+
+
+def link_closed(handover: Handover):
+    """While the technician corrects the facts the link waits; otherwise it is spent."""
+    if handover.status == HandoverStatus.DRAFT and handover.link_nonce:
+        return render_template("subscriber/updating.html")
+    return unavailable()
+
+
+def record_submission(handover: Handover, result: str, **details) -> None:
+    audit.record("subscriber.submitted", handover=handover, details={"result": result, **details})
+    db.session.commit()
+
+
+def signed_already(handover: Handover, token: str):
+    """Show the summary to the browser that signed; anyone else gets the used-link page.
+
+    A retry of the very submission that signed (its response was lost on the
+    way) counts as that browser too.
+    """
+    sent = request.form.get("submission_id", "") if request.method == "POST" else ""
+    retried = (
+        bool(sent and sent.isascii() and handover.signing_submission)
+        and secrets.compare_digest(sent, handover.signing_submission)
+    )
+    if retried:
+        record_submission(handover, Outcome.REPLAYED)
+        remember_signed(handover)
+        return redirect(url_for("subscriber.verify", token=token))
+    if handover.id not in session.get(SIGNED_KEY, []):
+        return unavailable()
+    return render_template(
+        "subscriber/done.html",
+        handover=handover,
+        receipt_ready=handover.status == HandoverStatus.CLOSED,
+    )
