@@ -6,7 +6,7 @@ FLASK := $(BIN)/flask --app wsgi
 CATALOGS := $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test lint system-packages translations-extract clean
+.PHONY: run test system-packages test-packages translations-extract clean
 
 run: system-packages $(VENV)/.installed $(COMPILED)
 	HANDOVER_ENV=development $(FLASK) db upgrade
@@ -14,12 +14,16 @@ run: system-packages $(VENV)/.installed $(COMPILED)
 	@echo "Serving Handover on http://127.0.0.1:5000 (Ctrl+C stops it)"
 	HANDOVER_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
 
-test: system-packages $(VENV)/.installed $(COMPILED)
+test: system-packages test-packages $(VENV)/.installed $(COMPILED)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 system-packages:
 	@scripts/system-packages
+
+# Browser tests drive Debian's Chromium (never a downloaded one).
+test-packages:
+	@scripts/system-packages chromium
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

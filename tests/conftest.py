@@ -21,6 +21,8 @@ from webapp.extensions import db
 from webapp.handovers.service import record_facts
 from webapp.models import Handover, User
 
+pytest_plugins = ["tests.browser"]  # the live server and Chromium fixtures
+
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # CI sets this so a missing PostgreSQL fails the run instead of quietly skipping.
 REQUIRE_POSTGRESQL = os.environ.get("REQUIRE_POSTGRESQL") == "1"
