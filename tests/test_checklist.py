@@ -147,6 +147,20 @@ def test_a_no_on_discounts_lists_the_promises_missing_from_the_application():
     assert found[0].stated["not_in_application"] == [
         {"description": "Free router", "kind": "amount", "value": "100.00", "months": None}
     ]
+    assert found[0].stated["not_stated"] == []
+
+
+def test_a_no_on_discounts_lists_application_discounts_the_subscriber_never_heard_of():
+    answer = Answer(False, stated_discounts=(pct("20", 3),))
+    (found,) = find_discrepancies(facts(), all_yes(**{Item.DISCOUNTS: answer}))
+    assert found.stated["not_in_application"] == [pct("20", 3).as_dict()]
+    assert found.stated["not_stated"] == [pct("20", 6, "New subscriber").as_dict()]
+
+
+def test_an_unstated_fee_compares_the_tariff_name_only():
+    assert tariff("home 500", "650").matches(TariffTerms("Home 500", None))
+    assert not tariff("Home 300", "650").matches(TariffTerms("Home 500", None))
+    assert TariffTerms("Home 500", None).as_dict() == {"name": "Home 500", "fee": None}
 
 
 def test_a_no_on_tariff_keeps_the_offered_tariff_even_when_it_is_the_same():
@@ -246,6 +260,9 @@ def test_a_drawing_becomes_a_compact_svg_path():
         (drawing_json("strokes"), "format"),
         (drawing_json([[[1, 2]]], width=10), "format"),
         (drawing_json([[[1, 2]]], width=1e9), "format"),
+        (drawing_json([[[1, 2]]], width=320.5), "format"),  # the box is whole pixels
+        (drawing_json([[[1, 2]]], width=10**400), "format"),  # too big for a float
+        (drawing_json([[[10**400, 2]]]), "format"),
         ("[]", "format"),
         (drawing_json([]), "empty"),
         (drawing_json([[[1, 1]]] * 51), "too_many_strokes"),

@@ -1,5 +1,6 @@
 """The subscriber's link: opening, answering, signing once, and what the technician sees."""
 
+import re
 import threading
 
 import pytest
@@ -66,7 +67,9 @@ def test_ready_for_the_subscriber_shows_a_qr_code_and_link(app, technician, hand
     page = tech.get(f"/handovers/{handover.public_id}", headers=EN).text
     assert "Show this code to the subscriber" in page
     assert '<svg width="' in page and 'class="segno"' in page
-    assert "/s/" in page
+    link = re.search(r'class="link-box"><a href="http://localhost(/s/[^"]+)"', page).group(1)
+    opened = app.test_client().get(link, headers=EN)
+    assert opened.status_code == 200 and "Check your installation" in opened.text
     assert stored(app, handover).status == "awaiting_subscriber"
     assert events(app, "handover.frozen")[0].actor_id == technician.id
 
@@ -133,30 +136,53 @@ def test_subscriber_page_shows_the_facts_privately_and_is_audited(app, handover,
 
 
 def test_subscriber_page_is_russian_by_default(app, token):
-    page = app.test_client().get(f"/s/{token}").text
-    assert '<html lang="ru">' in page
-    assert "Check your installation" not in page
+    response = app.test_client().get(f"/s/{token}")
+    assert response.status_code == 200
+    assert '<html lang="ru">' in response.text
+    assert "Проверьте ваше подключение" in response.text
+    assert "Check your installation" not in response.text
 
 
 def alter(token: str) -> str:
     return token[:-1] + ("A" if token[-1] != "A" else "B")
 
 
-@pytest.mark.parametrize("kind", ["unknown", "altered", "short", "expired", "markup"])
-def test_bad_links_all_get_the_same_page(app, handover, token, kind):
+def expire(app, handover) -> None:
+    with app.app_context():
+        db.session.get(Handover, handover.id).link_expires_at = now_utc()
+        db.session.commit()
+
+
+@pytest.mark.parametrize(
+    "kind", ["altered", "short", "expired", "markup", "used", "taken_back_then_expired"]
+)
+def test_bad_links_all_get_the_same_page(app, technician, handover, token, kind):
     if kind == "expired":
+        expire(app, handover)
+    elif kind == "used":
+        submit_checklist(app.test_client(), token, all_yes_answers())
+    elif kind == "taken_back_then_expired":
         with app.app_context():
-            db.session.get(Handover, handover.id).link_expires_at = now_utc()
+            from webapp.handovers import verification
+
+            verification.reopen(db.session.get(Handover, handover.id))
             db.session.commit()
+        expire(app, handover)
     path = {
-        "unknown": "/s/" + "x" * 24, "altered": f"/s/{alter(token)}", "short": f"/s/{token[:10]}",
-        "expired": f"/s/{token}", "markup": "/s/%3Cscript%3E",
-    }[kind]
-    response = app.test_client().get(path, headers=EN)
-    assert response.status_code == 404
-    assert UNAVAILABLE in response.text
-    assert "Pavel Orlov" not in response.text
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+        "altered": f"/s/{alter(token)}", "short": f"/s/{token[:10]}",
+        "markup": "/s/%3Cscript%3E",
+    }.get(kind, f"/s/{token}")
+
+    def page(path):
+        response = app.test_client().get(path, headers=EN)
+        assert response.status_code == 404
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        # Only the page's own path (in the language switch) and its form token differ.
+        return re.sub(r'name="(csrf_token|next)" type="hidden" value="[^"]*"', "", response.text)
+
+    unknown = page("/s/" + "x" * 24)
+    assert UNAVAILABLE in unknown and "Pavel Orlov" not in unknown
+    assert page(path) == unknown
 
 
 def test_a_draft_never_frozen_has_no_working_link(app, handover):
@@ -328,17 +354,20 @@ def test_a_post_without_csrf_token_is_rejected(app, handover, token):
     assert stored(app, handover).status == "awaiting_subscriber"
 
 
+def take_back(client, handover) -> None:
+    page = client.get(f"/handovers/{handover.public_id}")
+    client.post(
+        f"/handovers/{handover.public_id}/reopen", data={"csrf_token": csrf_token(page.text)}
+    )
+
+
 def test_answers_to_changed_facts_are_invalidated(app, technician, handover, token):
     subscriber = app.test_client()
     page = subscriber.get(f"/s/{token}", headers=EN)
 
-    with app.app_context():
-        from webapp.handovers import verification
-
-        fresh = db.session.get(Handover, handover.id)
-        verification.reopen(fresh)
-        fresh.tariff_name, fresh.facts_version = "Home 900", fresh.facts_version + 1
-        db.session.commit()
+    tech = app.test_client(user=technician)
+    take_back(tech, handover)
+    post_form(tech, f"/handovers/{handover.public_id}/edit", valid_form(tariff_name="Home 900"))
     freeze(app, handover)
 
     response = subscriber.post(
@@ -494,3 +523,79 @@ def test_every_step_is_audited(app, technician, handover, token):
     ]
     assert results == ["invalid", "signed"]
     assert count(app, Discrepancy) == 0
+
+
+def test_a_stated_tariff_without_a_fee_keeps_the_fee_unstated(app, technician, handover, token):
+    answers = all_yes_answers(tariff="no", tariff_name_stated="Home 900")
+    submit_checklist(app.test_client(), token, answers)
+    (discrepancy,) = stored(app, handover).discrepancies
+    assert discrepancy.stated["tariff"] == {"name": "Home 900", "fee": None}
+    page = app.test_client(user=technician).get(f"/handovers/{handover.public_id}", headers=EN)
+    assert "Home 900</dd>" in page.text
+
+
+def test_huge_numbers_in_a_signature_are_refused_clearly(app, handover, token):
+    signature = '{"width": 1' + "0" * 400 + ', "height": 150, "strokes": [[[1, 1]]]}'
+    response = submit_checklist(
+        app.test_client(), token, all_yes_answers(signature=signature), headers=EN
+    )
+    assert response.status_code == 400
+    assert "The signature could not be read." in response.text
+
+
+def test_the_facts_cannot_be_taken_back_once_signed(app, technician, handover, token):
+    with app.app_context():
+        loaded = db.session.get(Handover, handover.id)  # read before the subscriber signs
+        submit_checklist(app.test_client(), token, all_yes_answers())
+        from webapp.domain.states import TransitionRefused
+        from webapp.handovers import verification
+
+        with pytest.raises(TransitionRefused):
+            verification.reopen(loaded)
+        assert loaded.status == "subscriber_signed"
+
+    tech = app.test_client(user=technician)
+    take_back(tech, handover)
+    assert stored(app, handover).status == "subscriber_signed"
+    page = tech.get(f"/handovers/{handover.public_id}", headers=EN)
+    assert "Countersign and close the job" in page.text
+
+
+def test_an_edit_overtaken_by_handing_over_saves_nothing_and_keeps_the_input(
+    app, technician, handover, monkeypatch
+):
+    from sqlalchemy import update
+
+    from webapp.handovers import routes
+
+    record_facts = routes.record_facts
+
+    def overtaken(*args, **kwargs):
+        # Another tab hands the facts over after this request found a draft.
+        with db.engine.begin() as other:
+            other.execute(
+                update(Handover)
+                .where(Handover.id == handover.id)
+                .values(status="awaiting_subscriber", row_version=Handover.row_version + 1)
+            )
+        return record_facts(*args, **kwargs)
+
+    monkeypatch.setattr(routes, "record_facts", overtaken)
+    tech = app.test_client(user=technician)
+    url = f"/handovers/{handover.public_id}/edit"
+    response = post_form(tech, url, valid_form(tariff_name="Late"), headers=EN)
+
+    assert response.status_code == 409
+    assert "nothing was saved" in response.text
+    assert 'value="Late"' in response.text
+    assert stored(app, handover).tariff_name == "Home 300"
+
+
+def test_the_technician_shown_is_the_one_at_hand_over(app, technician, handover, token):
+    from webapp.models import User
+
+    with app.app_context():
+        db.session.get(User, technician.id).full_name = "Renamed Later"
+        db.session.commit()
+    page = app.test_client().get(f"/s/{token}", headers=EN).text
+    assert "Name of tech" in page and "Renamed Later" not in page

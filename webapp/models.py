@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db_types import Hundredths, UTCDateTime, now_utc
+from webapp.domain.checklist import DiscountTerms
 from webapp.domain.states import EDITABLE_STATUSES
 from webapp.domain.terms import (
     BillingMethod,
@@ -89,6 +90,13 @@ class Handover(db.Model):
     status: Mapped[str] = mapped_column(String(32), default=HandoverStatus.DRAFT)
     # Bumped whenever the facts change; the subscriber confirms one version.
     facts_version: Mapped[int] = mapped_column(default=1)
+    # Bumped by every write: an edit that loaded the row before someone else
+    # changed it (the facts handed over, the subscriber signed) fails instead
+    # of overwriting. Conditional state changes bump it too.
+    row_version: Mapped[int] = mapped_column(default=1)
+    # The technician's identity as it stood when the facts were handed over:
+    # later changes to the staff account do not rewrite a signed handover.
+    technician_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # The subscriber's link: its token is derived from the nonce with the app's
     # secret key, so the technician's page can show it again; only its hash is
     # stored to find the handover by.
@@ -103,6 +111,7 @@ class Handover(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
     technician: Mapped[User] = relationship(back_populates="handovers")
+    __mapper_args__ = {"version_id_col": row_version}
     discounts: Mapped[list[Discount]] = relationship(
         back_populates="handover",
         cascade="all, delete-orphan",
@@ -131,6 +140,17 @@ class Handover(db.Model):
     def discounts_from(self, source: DiscountSource) -> list[Discount]:
         """Return the discounts recorded from one source, in their order."""
         return [d for d in self.discounts if d.source == source]
+
+    @property
+    def technician_identity(self) -> dict[str, str | None]:
+        """Return who did the installation: frozen once handed over, live before."""
+        if self.technician_snapshot:
+            return self.technician_snapshot
+        return {
+            "name": self.technician.full_name,
+            "employee_id": self.technician.employee_id,
+            "contractor": self.technician.contractor,
+        }
 
     def signature_of(self, signer: Signer) -> Signature | None:
         """Return the subscriber's or the technician's signature, if given."""
@@ -161,6 +181,10 @@ class Discount(HandoverPart, db.Model):
     months: Mapped[int | None] = mapped_column()  # None means permanent
 
     handover: Mapped[Handover] = relationship(back_populates="discounts")
+
+    def as_terms(self) -> DiscountTerms:
+        """Return the discount as the domain compares and describes it."""
+        return DiscountTerms(self.kind, self.value, self.months, self.description)
 
 
 class EquipmentItem(HandoverPart, db.Model):

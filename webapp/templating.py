@@ -11,6 +11,7 @@ from flask_babel import format_currency, format_datetime, format_decimal, get_lo
 from flask_babel import gettext as _
 from markupsafe import Markup
 
+from webapp.domain.checklist import DiscountTerms
 from webapp.domain.phone import format_phone
 from webapp.domain.signature import drawing_from_dict, svg_path
 from webapp.domain.terms import DiscountKind
@@ -27,8 +28,10 @@ def number(value: Decimal | None) -> str:
     return "" if value is None else format_decimal(value)
 
 
-def discount(terms: Mapping[str, Any]) -> str:
-    """Describe a discount in words: "New subscriber: 20 % for 6 months"."""
+def discount(terms: Mapping[str, Any] | DiscountTerms) -> str:
+    """Describe a discount in words: "New subscriber: 20 %, for 6 months"."""
+    if isinstance(terms, DiscountTerms):
+        terms = terms.as_dict()
     value = Decimal(str(terms["value"]))
     amount = f"{number(value)} %" if terms["kind"] == DiscountKind.PERCENT else money(value)
     months = terms.get("months")

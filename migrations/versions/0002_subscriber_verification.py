@@ -1,4 +1,4 @@
-"""Subscriber verification: link, facts version, answers, signatures, discrepancies.
+"""Subscriber verification: link, versions, answers, signatures, discrepancies.
 
 Revision ID: 0002
 Revises: 0001
@@ -23,6 +23,10 @@ def upgrade():
         "handovers",
         sa.Column("facts_version", sa.Integer(), nullable=False, server_default="1"),
     )
+    op.add_column(
+        "handovers", sa.Column("row_version", sa.Integer(), nullable=False, server_default="1")
+    )
+    op.add_column("handovers", sa.Column("technician_snapshot", sa.JSON(), nullable=True))
     op.add_column("handovers", sa.Column("link_nonce", sa.String(length=32), nullable=True))
     op.add_column("handovers", sa.Column("link_token_hash", sa.String(length=64), nullable=True))
     op.add_column(
@@ -95,6 +99,7 @@ def downgrade():
     with op.batch_alter_table("handovers") as batch:
         for column in (
             "closed_at", "subscriber_signed_at", "frozen_at", "signing_submission",
-            "link_expires_at", "link_token_hash", "link_nonce", "facts_version",
+            "link_expires_at", "link_token_hash", "link_nonce", "technician_snapshot",
+            "row_version", "facts_version",
         ):
             batch.drop_column(column)

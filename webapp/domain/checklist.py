@@ -37,7 +37,8 @@ class Source(StrEnum):
     SALES = "sales"
 
 
-def _money(value: Decimal) -> str:
+def _exact(value: Decimal) -> str:
+    """Write an exact amount for storage as JSON (a string, never a float)."""
     return f"{Decimal(value):.2f}"
 
 
@@ -69,7 +70,7 @@ class DiscountTerms:
         return {
             "description": self.description,
             "kind": self.kind,
-            "value": _money(self.value),
+            "value": _exact(self.value),
             "months": self.months,
         }
 
@@ -77,16 +78,18 @@ class DiscountTerms:
 @dataclass(frozen=True)
 class TariffTerms:
     name: str
-    fee: Decimal
+    fee: Decimal | None  # None: the subscriber did not say what it cost
 
     def matches(self, other: TariffTerms) -> bool:
-        """Same name, ignoring case and spacing, and the same fee as money."""
-        return normalise_name(self.name) == normalise_name(other.name) and Decimal(
-            self.fee
-        ) == Decimal(other.fee)
+        """Same name, ignoring case and spacing, and the same fee as money.
+
+        An unstated fee matches any fee: only what was said is compared.
+        """
+        same_fee = None in (self.fee, other.fee) or Decimal(self.fee) == Decimal(other.fee)
+        return normalise_name(self.name) == normalise_name(other.name) and same_fee
 
     def as_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "fee": _money(self.fee)}
+        return {"name": self.name, "fee": None if self.fee is None else _exact(self.fee)}
 
 
 def unmatched(wanted: Iterable[DiscountTerms], offered: Iterable[DiscountTerms]):
@@ -173,6 +176,9 @@ def _stated(item: Item, answer: Answer, facts: Facts) -> dict[str, Any]:
         stated["discounts"] = [d.as_dict() for d in answer.stated_discounts]
         stated["not_in_application"] = [
             d.as_dict() for d in unmatched(answer.stated_discounts, facts.application_discounts)
+        ]
+        stated["not_stated"] = [
+            d.as_dict() for d in unmatched(facts.application_discounts, answer.stated_discounts)
         ]
     elif item is Item.EQUIPMENT and answer.stated_serials:
         stated["serials"] = list(answer.stated_serials)

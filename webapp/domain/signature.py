@@ -39,9 +39,15 @@ def _refuse_constant(name: str):
 
 
 def _number(value) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float):
         raise SignatureError("format")
-    return float(value)
+    try:
+        number = float(value)  # a 400-digit integer does not fit
+    except OverflowError:
+        raise SignatureError("format") from None
+    if not math.isfinite(number):
+        raise SignatureError("format")
+    return number
 
 
 def parse_drawing(text: str) -> Drawing:
@@ -55,7 +61,7 @@ def parse_drawing(text: str) -> Drawing:
     if not isinstance(data, dict) or not isinstance(data.get("strokes"), list):
         raise SignatureError("format")
     width, height = _number(data.get("width")), _number(data.get("height"))
-    if not (MIN_SIDE <= width <= MAX_SIDE and MIN_SIDE <= height <= MAX_SIDE):
+    if not all(MIN_SIDE <= side <= MAX_SIDE and side.is_integer() for side in (width, height)):
         raise SignatureError("format")
     raw_strokes = data["strokes"]
     if not raw_strokes:

@@ -21,6 +21,8 @@ TRANSITIONS: dict[tuple[HandoverStatus, Action], HandoverStatus] = {
 
 # The technician's facts can change only before they are handed to the subscriber.
 EDITABLE_STATUSES = frozenset({HandoverStatus.DRAFT})
+# Once signed, a handover keeps its facts, answers and signature for good.
+SIGNED_STATUSES = frozenset({HandoverStatus.SUBSCRIBER_SIGNED, HandoverStatus.CLOSED})
 
 
 class TransitionRefused(Exception):
@@ -38,6 +40,12 @@ def next_status(status: str, action: Action) -> HandoverStatus:
         return TRANSITIONS[(HandoverStatus(status), action)]
     except (KeyError, ValueError):
         raise TransitionRefused(status, action) from None
+
+
+def source_of(action: Action) -> HandoverStatus:
+    """Return the one state the action starts from."""
+    (source,) = [status for status, step in TRANSITIONS if step is action]
+    return source
 
 
 def allows(status: str, action: Action) -> bool:

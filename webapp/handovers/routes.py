@@ -4,6 +4,7 @@ from flask import abort, current_app, flash, jsonify, redirect, render_template,
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from sqlalchemy.orm.exc import StaleDataError
 
 from webapp import audit
 from webapp.access import roles_required
@@ -17,6 +18,10 @@ from webapp.models import Handover
 from webapp.routing import page_number
 
 STAFF = (Role.TECHNICIAN, Role.SUPPORT, Role.ADMIN)
+CHANGED_MEANWHILE = _l(
+    "The handover was handed to the subscriber while you were editing, so nothing was saved. "
+    "Your changes are still below: take the facts back, then save again."
+)
 REFUSED = {
     Action.FREEZE: _l("Only a draft can be handed to the subscriber."),
     Action.REOPEN: _l("The subscriber has already signed; the facts can no longer change."),
@@ -176,7 +181,15 @@ def edit(public_id: str):
         changed = _save(form, handover)
         if changed:
             audit.record("handover.updated", handover=handover, details={"changed": changed})
-        db.session.commit()
+        try:
+            db.session.commit()
+        except StaleDataError:
+            # Handed to the subscriber (or signed) between loading and saving: keep
+            # what was typed on the page, store nothing.
+            db.session.rollback()
+            flash(CHANGED_MEANWHILE, "error")
+            form.pad_rows()
+            return render_template("handovers/form.html", form=form, handover=handover), 409
         flash(_("The handover is saved."), "success")
         return redirect(url_for("handovers.detail", public_id=public_id))
     form.pad_rows()

@@ -28,7 +28,13 @@ from webapp.domain.checklist import (
     find_discrepancies,
 )
 from webapp.domain.signature import Drawing
-from webapp.domain.states import Action, next_status
+from webapp.domain.states import (
+    SIGNED_STATUSES,
+    Action,
+    TransitionRefused,
+    next_status,
+    source_of,
+)
 from webapp.domain.terms import DiscountSource, HandoverStatus
 from webapp.extensions import db
 from webapp.models import ChecklistAnswer, Discount, Discrepancy, Handover, Signature, Signer
@@ -39,7 +45,11 @@ TOKEN_BYTES = 18  # 144 bits
 
 def link_token(handover: Handover, secret_key: str) -> str:
     """Return the subscriber's link token: an HMAC of the handover's link nonce."""
-    message = f"subscriber-link:{handover.id}:{handover.link_nonce}".encode()
+    return _token(handover.id, handover.link_nonce, secret_key)
+
+
+def _token(handover_id: int, nonce: str, secret_key: str) -> str:
+    message = f"subscriber-link:{handover_id}:{nonce}".encode()
     digest = hmac.new(secret_key.encode(), message, hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest[:TOKEN_BYTES]).decode()
 
@@ -67,6 +77,34 @@ def link_is_live(handover: Handover, now: datetime | None = None) -> bool:
     )
 
 
+def _move(handover: Handover, action: Action, *conditions, **values) -> bool:
+    """Apply the action with one conditional UPDATE; False if the handover was not
+    where the action starts (someone else moved it first) or a condition failed.
+
+    Every change of state goes through here, so two requests racing for the same
+    step (two taps, two phones, a reopen against a signing) cannot both win.
+    """
+    now = now_utc()
+    source = source_of(action)
+    moved = db.session.execute(
+        update(Handover)
+        .where(Handover.id == handover.id, Handover.status == source, *conditions)
+        .values(
+            status=next_status(source, action),
+            updated_at=now,
+            row_version=Handover.row_version + 1,
+            **values,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        db.session.rollback()
+        db.session.refresh(handover)
+        return False
+    db.session.refresh(handover)
+    return True
+
+
 def freeze(handover: Handover, secret_key: str, ttl: timedelta) -> None:
     """Hand the facts to the subscriber: lock editing and (re)open the link.
 
@@ -74,12 +112,26 @@ def freeze(handover: Handover, secret_key: str, ttl: timedelta) -> None:
     the page open sees that the facts changed rather than a dead link.
     """
     now = now_utc()
-    handover.status = next_status(handover.status, Action.FREEZE)
+    link = {}
     if handover.link_nonce is None or handover.link_expires_at <= now:
-        handover.link_nonce = secrets.token_hex(16)
-        handover.link_token_hash = token_hash(link_token(handover, secret_key))
-    handover.link_expires_at = now + ttl
-    handover.frozen_at = now
+        nonce = secrets.token_hex(16)
+        token = _token(handover.id, nonce, secret_key)
+        link = {"link_nonce": nonce, "link_token_hash": token_hash(token)}
+    technician = handover.technician
+    moved = _move(
+        handover,
+        Action.FREEZE,
+        link_expires_at=now + ttl,
+        frozen_at=now,
+        technician_snapshot={
+            "name": technician.full_name,
+            "employee_id": technician.employee_id,
+            "contractor": technician.contractor,
+        },
+        **link,
+    )
+    if not moved:
+        raise TransitionRefused(handover.status, Action.FREEZE)
     audit.record(
         "handover.frozen", handover=handover, details={"facts_version": handover.facts_version}
     )
@@ -87,7 +139,8 @@ def freeze(handover: Handover, secret_key: str, ttl: timedelta) -> None:
 
 def reopen(handover: Handover) -> None:
     """Take the facts back to correct them; the subscriber must then confirm again."""
-    handover.status = next_status(handover.status, Action.REOPEN)
+    if not _move(handover, Action.REOPEN):
+        raise TransitionRefused(handover.status, Action.REOPEN)
     audit.record("handover.reopened", handover=handover)
 
 
@@ -95,12 +148,8 @@ def facts_of(handover: Handover) -> Facts:
     """Return the recorded facts as the domain compares them."""
 
     def terms(source: DiscountSource) -> tuple[DiscountTerms, ...]:
-        return tuple(
-            DiscountTerms(d.kind, d.value, d.months, d.description)
-            for d in handover.discounts_from(source)
-        )
+        return tuple(d.as_terms() for d in handover.discounts_from(source))
 
-    technician = handover.technician
     return Facts(
         portal_login=handover.portal_login,
         contract_number=handover.contract_number,
@@ -110,11 +159,7 @@ def facts_of(handover: Handover) -> Facts:
         sales_discounts=terms(DiscountSource.SALES),
         billing_method=handover.billing_method,
         equipment_serials=tuple(e.serial for e in handover.equipment),
-        technician={
-            "name": technician.full_name,
-            "employee_id": technician.employee_id,
-            "contractor": technician.contractor,
-        },
+        technician=handover.technician_identity,
     )
 
 
@@ -152,29 +197,17 @@ def sign_as_subscriber(
     the one submission whose UPDATE changes the row goes on to store anything,
     so two taps, two tabs or two phones cannot sign twice.
     """
-    now = now_utc()
-    signed = db.session.execute(
-        update(Handover)
-        .where(
-            Handover.id == handover.id,
-            Handover.status == HandoverStatus.AWAITING_SUBSCRIBER,
-            Handover.facts_version == facts_version,
-            Handover.link_expires_at > now,
-        )
-        .values(
-            status=next_status(HandoverStatus.AWAITING_SUBSCRIBER, Action.SUBSCRIBER_SIGN),
-            subscriber_signed_at=now,
-            signing_submission=submission_id,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
+    signed = _move(
+        handover,
+        Action.SUBSCRIBER_SIGN,
+        Handover.facts_version == facts_version,
+        Handover.link_expires_at > now_utc(),
+        subscriber_signed_at=now_utc(),
+        signing_submission=submission_id,
     )
-    if signed.rowcount != 1:
-        db.session.rollback()
-        db.session.refresh(handover)
+    if not signed:
         return _why_not_signed(handover, facts_version, submission_id)
 
-    db.session.refresh(handover)
     facts = facts_of(handover)
     for item, answer in answers.items():
         handover.answers.append(
@@ -219,13 +252,20 @@ def _stated_values(answer: Answer) -> dict:
 
 
 def _why_not_signed(handover: Handover, facts_version: int, submission_id: str) -> Outcome:
-    if handover.status in (HandoverStatus.SUBSCRIBER_SIGNED, HandoverStatus.CLOSED):
-        if handover.signing_submission == submission_id:
-            return Outcome.REPLAYED
-        return Outcome.ALREADY_SIGNED
+    if handover.status in SIGNED_STATUSES:
+        return Outcome.REPLAYED if is_retry(handover, submission_id) else Outcome.ALREADY_SIGNED
     if handover.facts_version != facts_version:
         return Outcome.FACTS_CHANGED
     return Outcome.CLOSED_LINK
+
+
+def is_retry(handover: Handover, submission_id: str | None) -> bool:
+    """Tell whether this submission is the one that signed (sent again after a lost reply)."""
+    signing = handover.signing_submission
+    return bool(
+        signing and submission_id and submission_id.isascii()
+        and hmac.compare_digest(submission_id, signing)
+    )
 
 
 def countersign_and_close(
@@ -235,21 +275,8 @@ def countersign_and_close(
 
     Conditional like signing, so a double tap cannot close twice.
     """
-    now = now_utc()
-    closed = db.session.execute(
-        update(Handover)
-        .where(Handover.id == handover.id, Handover.status == HandoverStatus.SUBSCRIBER_SIGNED)
-        .values(
-            status=next_status(HandoverStatus.SUBSCRIBER_SIGNED, Action.CLOSE),
-            closed_at=now,
-            updated_at=now,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    if closed.rowcount != 1:
-        db.session.rollback()
+    if not _move(handover, Action.CLOSE, closed_at=now_utc()):
         return False
-    db.session.refresh(handover)
     handover.signatures.append(_signature(Signer.TECHNICIAN, drawing, typed_name))
     audit.record("technician.countersigned", handover=handover)
     audit.record("handover.closed", handover=handover)

@@ -113,8 +113,8 @@ class SubscriberForm(SignedForm):
 
     def _stated(self, item: Item) -> dict:
         if item is Item.TARIFF and self.tariff_name_stated.data:
-            fee = self.tariff_fee_stated.data if self.tariff_fee_stated.data is not None else ZERO
-            return {"stated_tariff": TariffTerms(self.tariff_name_stated.data, fee)}
+            stated = TariffTerms(self.tariff_name_stated.data, self.tariff_fee_stated.data)
+            return {"stated_tariff": stated}
         if item is Item.DISCOUNTS:
             return {
                 "stated_discounts": tuple(

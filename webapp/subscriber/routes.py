@@ -5,11 +5,14 @@ import secrets
 from flask import redirect, render_template, request, session, url_for
 
 from webapp import audit
+from webapp.db_types import now_utc
+from webapp.domain.states import SIGNED_STATUSES
 from webapp.domain.terms import HandoverStatus
 from webapp.extensions import db
 from webapp.handovers.verification import (
     Outcome,
     find_by_token,
+    is_retry,
     link_is_live,
     sign_as_subscriber,
 )
@@ -58,7 +61,7 @@ def verify(token: str):
     handover = find_by_token(token)
     if handover is None:
         return unavailable()
-    if handover.status in (HandoverStatus.SUBSCRIBER_SIGNED, HandoverStatus.CLOSED):
+    if handover.status in SIGNED_STATUSES:
         return signed_already(handover, token)
     if not link_is_live(handover):
         return link_closed(handover)
@@ -96,9 +99,12 @@ def verify(token: str):
 
 def link_closed(handover: Handover):
     """While the technician corrects the facts the link waits; otherwise it is spent."""
-    if handover.status == HandoverStatus.DRAFT and handover.link_nonce:
-        return render_template("subscriber/updating.html")
-    return unavailable()
+    waiting = (
+        handover.status == HandoverStatus.DRAFT
+        and handover.link_expires_at is not None
+        and handover.link_expires_at > now_utc()
+    )
+    return render_template("subscriber/updating.html") if waiting else unavailable()
 
 
 def record_submission(handover: Handover, result: str, **details) -> None:
@@ -112,12 +118,7 @@ def signed_already(handover: Handover, token: str):
     A retry of the very submission that signed (its response was lost on the
     way) counts as that browser too.
     """
-    sent = request.form.get("submission_id", "") if request.method == "POST" else ""
-    retried = (
-        bool(sent and sent.isascii() and handover.signing_submission)
-        and secrets.compare_digest(sent, handover.signing_submission)
-    )
-    if retried:
+    if request.method == "POST" and is_retry(handover, request.form.get("submission_id")):
         record_submission(handover, Outcome.REPLAYED)
         remember_signed(handover)
         return redirect(url_for("subscriber.verify", token=token))
