@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -13,7 +14,18 @@ from webapp.demo import DEMO_STAFF, create_demo_data
 from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.models import User
+from webapp.receipts.service import Verdict, verify_pdf
+from webapp.receipts.signing import create_development_certificates
 from webapp.staff import StaffError, create_staff_user
+
+VERIFY_READ_LIMIT = 50 * 1024 * 1024
+VERDICTS = {
+    Verdict.GENUINE: "genuine and unmodified",
+    Verdict.MODIFIED: "signed by us, but modified after signing",
+    Verdict.NOT_OURS: "signed, but not by us",
+    Verdict.UNKNOWN: "not a receipt of ours",
+    Verdict.UNREADABLE: "not a readable PDF",
+}
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
 
@@ -71,3 +83,29 @@ def demo_command() -> None:
     click.echo("Demo accounts (login / password / role):")
     for staff in DEMO_STAFF:
         click.echo(f"  {staff.login:<10} {staff.password:<18} {staff.role}")
+
+
+receipts_cli = AppGroup("receipts", help="Receipts: signing certificate and verification.")
+
+
+@receipts_cli.command("verify")
+@click.argument("pdf", type=click.File("rb"))
+def verify_receipt(pdf) -> None:
+    """Check a receipt PDF; exit status 0 only when it is genuine and unmodified."""
+    result = verify_pdf(pdf.read(VERIFY_READ_LIMIT))
+    number = f" ({result.receipt.number})" if result.receipt else ""
+    click.echo(f"{result.verdict}{number}: {VERDICTS[result.verdict]}")
+    if result.verdict is not Verdict.GENUINE:
+        raise SystemExit(1)
+
+
+@receipts_cli.command("dev-certificate")
+def development_certificate() -> None:
+    """Create the development CA and signing certificate (kept if they exist)."""
+    config = current_app.config
+    if config["NAME"] == "production":
+        raise click.ClickException("Production uses the operator's own certificate.")
+    p12, root = create_development_certificates(
+        Path(config["RECEIPT_SIGNING_P12"]).parent, config["RECEIPT_SIGNING_PASSPHRASE"]
+    )
+    click.echo(f"Receipt signing certificate: {p12}\nTrust root: {root}")

@@ -37,6 +37,16 @@ class Config:
     LANGUAGES = ("ru", "en")
     PHONE_REGION = "RU"
     SUBSCRIBER_LINK_TTL = timedelta(hours=24)
+    # Receipts: the operator's PKCS#12 signing certificate, the root that genuine
+    # receipts chain to, an optional RFC 3161 timestamp authority.
+    RECEIPT_SIGNING_P12: str | None = None
+    RECEIPT_SIGNING_PASSPHRASE: str | None = None
+    RECEIPT_TRUST_ROOT: str | None = None
+    RECEIPT_TSA_URL: str | None = None
+    RECEIPT_RENDER_SECONDS = 10.0
+    VERIFY_UPLOAD_LIMIT = 10 * 1024 * 1024
+    # Where the QR code on a receipt points; by default the address the request came to.
+    PUBLIC_URL: str | None = None
     HANDOVERS_PER_PAGE = 20
 
     @classmethod
@@ -52,6 +62,12 @@ class Config:
         if environ.get("SUBSCRIBER_LINK_HOURS"):
             hours = float(environ["SUBSCRIBER_LINK_HOURS"])
             settings["SUBSCRIBER_LINK_TTL"] = timedelta(hours=hours)
+        for name in (
+            "RECEIPT_SIGNING_P12", "RECEIPT_SIGNING_PASSPHRASE", "RECEIPT_TRUST_ROOT",
+            "RECEIPT_TSA_URL", "PUBLIC_URL",
+        ):
+            if environ.get(name):
+                settings[name] = environ[name]
         if environ.get("BABEL_DEFAULT_TIMEZONE"):
             settings["BABEL_DEFAULT_TIMEZONE"] = environ["BABEL_DEFAULT_TIMEZONE"]
         return settings
@@ -64,13 +80,17 @@ class ProductionConfig(Config):
 
 
 class DevelopmentConfig(Config):
-    """`make run` on a laptop: plain HTTP, a fixed key that protects nothing."""
+    """`make run` on a laptop: plain HTTP, a fixed key that protects nothing, and the
+    development signing certificate that `flask receipts dev-certificate` creates."""
 
     NAME = "development"
     DEBUG = True
     SECRET_KEY = "development-only-not-secret"  # noqa: S105 - never used outside development
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    RECEIPT_SIGNING_P12 = str(PROJECT_ROOT / "instance" / "receipt-signing.p12")
+    RECEIPT_SIGNING_PASSPHRASE = "development-only"  # noqa: S105 - a development certificate
+    RECEIPT_TRUST_ROOT = str(PROJECT_ROOT / "instance" / "receipt-ca.pem")
 
 
 class TestingConfig(Config):

@@ -56,9 +56,25 @@ LABELS = {
 }
 
 
+# Audit events, as the receipt's last page and the support pages name them.
+EVENTS = {
+    "handover.created": _l("Handover created"),
+    "handover.updated": _l("Facts changed"),
+    "handover.frozen": _l("Facts handed to the subscriber"),
+    "handover.reopened": _l("Facts taken back for correction"),
+    "subscriber.link_opened": _l("Subscriber opened the link"),
+    "subscriber.submitted": _l("Subscriber sent the answers"),
+    "subscriber.signed": _l("Subscriber signed"),
+    "technician.countersigned": _l("Technician countersigned"),
+    "handover.closed": _l("Job closed"),
+    "receipt.issued": _l("Receipt issued"),
+    "receipt.downloaded": _l("Receipt downloaded"),
+}
+
+
 def label(value: str) -> str:
     """Return the label of a vocabulary value; unknown values are shown as they are."""
-    return str(LABELS.get(value, value))  # StrEnum members hash as their values
+    return str(LABELS.get(value) or EVENTS.get(value, value))  # StrEnum members hash as values
 
 
 def choices(vocabulary) -> list[SelectChoice]:

@@ -9,7 +9,7 @@ from enum import StrEnum
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -107,6 +107,8 @@ class Handover(db.Model):
     frozen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     subscriber_signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The language the subscriber signed in: their receipt is written in it.
+    subscriber_locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
 
@@ -131,6 +133,7 @@ class Handover(db.Model):
     discrepancies: Mapped[list[Discrepancy]] = relationship(
         cascade="all, delete-orphan", order_by="Discrepancy.id"
     )
+    receipt: Mapped[Receipt | None] = relationship(back_populates="handover")
 
     @property
     def is_editable(self) -> bool:
@@ -249,6 +252,28 @@ class Discrepancy(db.Model):
     stated: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+
+class Receipt(db.Model):
+    """The signed PDF, stored byte for byte. Rows are never changed: database
+    triggers refuse UPDATE and DELETE; a correction is a new receipt (of a new
+    handover) that names the one it supersedes."""
+
+    __tablename__ = "receipts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    handover_id: Mapped[int] = mapped_column(ForeignKey("handovers.id"), unique=True)
+    number: Mapped[str] = mapped_column(String(16), unique=True)
+    code_hash: Mapped[str] = mapped_column(String(64))  # of the printed verification code
+    locale: Mapped[str] = mapped_column(String(5))
+    pdf: Mapped[bytes] = mapped_column(LargeBinary, deferred=True)
+    sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    timestamped: Mapped[bool] = mapped_column(default=False)
+    timestamp_problem: Mapped[str | None] = mapped_column(String(200))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("receipts.id"))
+
+    handover: Mapped[Handover] = relationship(back_populates="receipt")
 
 
 class AuditEvent(db.Model):

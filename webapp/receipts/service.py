@@ -1,0 +1,277 @@
+"""Receipts: render, sign, store and verify. Routes and the CLI call only this module.
+
+A receipt is issued in the same transaction that closes the handover, once both
+signatures exist; its bytes and SHA-256 are stored and never changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+from dataclasses import dataclass
+from enum import StrEnum
+from functools import cache
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from cryptography import x509
+from flask import current_app, has_request_context, render_template, request, send_file
+from flask_babel import force_locale
+
+from webapp import audit
+from webapp.db_types import now_utc
+from webapp.domain.privacy import initials, last_digits
+from webapp.domain.signature import drawing_from_dict, svg_path
+from webapp.domain.terms import DiscountSource
+from webapp.extensions import db
+from webapp.models import AuditEvent, Handover, Receipt, Signer
+from webapp.receipts.render import renderer
+from webapp.receipts.signing import load_root, load_signer, sign_pdf
+from webapp.templating import qr_svg
+
+log = logging.getLogger(__name__)
+
+# No 0/O, 1/I/L or U: easy to read aloud and to type from paper.
+ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+
+def _random(length: int) -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def new_number() -> str:
+    """Return a receipt number like HO-7K4M-9QX2: random, so not guessable in sequence."""
+    return f"HO-{_random(4)}-{_random(4)}"
+
+
+def new_code() -> str:
+    return f"{_random(5)}-{_random(5)}"
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def normalise_code(text: str) -> str:
+    """Read a number or code as typed: any case, spaces or missing dashes."""
+    return "".join(ch for ch in text.upper() if ch.isalnum())
+
+
+def verify_url(number: str, code: str) -> str:
+    base = current_app.config["PUBLIC_URL"] or (
+        request.host_url if has_request_context() else "http://localhost:5000/"
+    )
+    return f"{base.rstrip('/')}/verify?{urlencode({'number': number, 'code': code})}"
+
+
+def issue_receipt(handover: Handover) -> Receipt:
+    """Render, sign and add the handover's receipt to the session; the caller commits.
+
+    Raises (and so stores nothing) if rendering or signing fails: a handover is
+    never closed without its receipt.
+    """
+    config = current_app.config
+    number, code, issued_at = new_number(), new_code(), now_utc()
+    locale = handover.subscriber_locale or config["BABEL_DEFAULT_LOCALE"]
+    db.session.flush()  # the signatures and answers are part of what is rendered
+    audit.record("receipt.issued", handover=handover, details={"number": number})
+    db.session.flush()
+    context = receipt_context(handover, number=number, code=code, issued_at=issued_at)
+    with force_locale(locale):
+        html = render_template("receipts/receipt.html", **context)
+    pdf = renderer(config["RECEIPT_RENDER_SECONDS"]).render(html)
+    signer = load_signer(config["RECEIPT_SIGNING_P12"], config["RECEIPT_SIGNING_PASSPHRASE"])
+    signed = sign_pdf(
+        pdf, signer, reason=f"Handover receipt {number}", tsa_url=config["RECEIPT_TSA_URL"],
+        timestamper=config.get("RECEIPT_TIMESTAMPER"),
+    )
+    receipt = Receipt(
+        handover=handover, number=number, code_hash=_digest(normalise_code(code)),
+        locale=locale, pdf=signed.pdf, sha256=hashlib.sha256(signed.pdf).hexdigest(),
+        issued_at=issued_at, timestamped=signed.timestamped,
+        timestamp_problem=signed.timestamp_problem,
+    )
+    db.session.add(receipt)
+    return receipt
+
+
+def _signature_values(signature) -> dict[str, Any] | None:
+    if signature is None:
+        return None
+    values = {"signed_at": signature.signed_at, "typed_name": signature.typed_name}
+    if signature.drawing:
+        drawing = drawing_from_dict(signature.drawing)
+        values |= {"path": svg_path(drawing), "width": drawing.width, "height": drawing.height}
+    return values
+
+
+def receipt_context(handover: Handover, *, number: str, code: str, issued_at) -> dict[str, Any]:
+    """Return everything the print template shows, as plain values (no models)."""
+    url = verify_url(number, code)
+    events = db.session.scalars(
+        db.select(AuditEvent).where(AuditEvent.handover_id == handover.id).order_by(AuditEvent.id)
+    )
+    return {
+        "number": number,
+        "code": code,
+        "verify_url": url,
+        "qr": qr_svg(url),
+        "issued_at": issued_at,
+        "facts": {
+            name: getattr(handover, name)
+            for name in (
+                "order_number", "account_number", "contract_number", "contract_pages",
+                "subscriber_name", "phone", "address", "services", "tariff_name",
+                "monthly_fee", "billing_method", "portal_login", "documents",
+                "subscriber_signed_at", "closed_at",
+            )
+        },
+        "discounts": [{"source": d.source, **d.as_terms().as_dict()} for d in handover.discounts],
+        "equipment": [
+            {"kind": e.kind, "model": e.model, "serial": e.serial, "terms": e.terms,
+             "monthly_fee": e.monthly_fee}
+            for e in handover.equipment
+        ],
+        "technician": dict(handover.technician_identity),
+        "answers": [
+            {"item": a.item, "confirmed": a.confirmed, "comment": a.comment}
+            for a in handover.answers
+        ],
+        "discrepancies": [
+            {"item": d.item, "source": d.source, "recorded": d.recorded, "stated": d.stated}
+            for d in handover.discrepancies
+        ],
+        "subscriber_signature": _signature_values(handover.signature_of(Signer.SUBSCRIBER)),
+        "technician_signature": _signature_values(handover.signature_of(Signer.TECHNICIAN)),
+        "audit": [
+            {"event": e.event, "at": e.created_at, "ip": e.ip, "user_agent": e.user_agent}
+            for e in events
+        ],
+    }
+
+
+def send_receipt(receipt: Receipt):
+    """Send the stored bytes as they were signed."""
+    return send_file(
+        BytesIO(receipt.pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"receipt-{receipt.number}.pdf",
+    )
+
+
+class Verdict(StrEnum):
+    GENUINE = "genuine"  # ours, unmodified, stored
+    MODIFIED = "modified"  # signed by us, changed after signing
+    NOT_OURS = "not_ours"  # signed, but not with our certificate
+    UNKNOWN = "unknown"  # not a receipt we issued (unsigned, or not on record)
+    UNREADABLE = "unreadable"  # not a PDF we can read
+
+
+@dataclass(frozen=True)
+class Verification:
+    verdict: Verdict
+    receipt: Receipt | None = None
+
+
+@cache
+def _root(path: str, modified: float) -> x509.Certificate:
+    return load_root(path)
+
+
+def our_root() -> x509.Certificate:
+    path = current_app.config["RECEIPT_TRUST_ROOT"]
+    return _root(path, Path(path).stat().st_mtime)
+
+
+def _issued_by_us(signer_cert) -> bool:
+    try:
+        certificate = x509.load_der_x509_certificate(signer_cert.dump())
+        certificate.verify_directly_issued_by(our_root())
+    except Exception:  # any parse or signature failure means: not our certificate
+        return False
+    return True
+
+
+def _by_hash(data: bytes) -> Receipt | None:
+    digest = hashlib.sha256(data).hexdigest()
+    return db.session.scalar(db.select(Receipt).where(Receipt.sha256 == digest))
+
+
+def verify_pdf(data: bytes) -> Verification:
+    """Say whether the bytes are a genuine, unmodified receipt of ours."""
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    try:
+        reader = PdfFileReader(BytesIO(data), strict=False)
+        if reader.encrypted:
+            return Verification(Verdict.UNREADABLE)
+        signatures = reader.embedded_signatures
+    except Exception:  # junk, truncated or malformed input: a clear answer, not a 500
+        return Verification(Verdict.UNREADABLE)
+    if not signatures:
+        return Verification(Verdict.UNKNOWN)
+    signature = signatures[0]
+    if not _issued_by_us(signature.signer_cert):
+        return Verification(Verdict.NOT_OURS)
+    stored = _by_hash(data)
+    if stored is not None and _intact_and_complete(signature):
+        return Verification(Verdict.GENUINE, stored)
+    # Signed by us but not this exact file: find the original from the signed part.
+    start, length = signature.byte_range[2], signature.byte_range[3]
+    original = _by_hash(data[: start + length])
+    if original is None and stored is None and _intact_and_complete(signature):
+        return Verification(Verdict.UNKNOWN)
+    return Verification(Verdict.MODIFIED, original or stored)
+
+
+def _intact_and_complete(signature) -> bool:
+    from pyhanko.keys import load_cert_from_pemder
+    from pyhanko.sign.validation import validate_pdf_signature
+    from pyhanko.sign.validation.status import SignatureCoverageLevel
+    from pyhanko_certvalidator import ValidationContext
+
+    context = ValidationContext(
+        trust_roots=[load_cert_from_pemder(current_app.config["RECEIPT_TRUST_ROOT"])],
+        allow_fetching=False,
+    )
+    try:
+        status = validate_pdf_signature(signature, context)
+    except Exception:  # a signature that cannot even be evaluated is not intact
+        return False
+    return bool(
+        status.intact and status.valid and status.trusted
+        and status.coverage == SignatureCoverageLevel.ENTIRE_FILE
+    )
+
+
+def verify_code(number: str, code: str) -> Verification:
+    """Look a receipt up by its number and printed verification code."""
+    wanted = normalise_code(number)
+    receipt = db.session.scalar(
+        db.select(Receipt).where(Receipt.number == f"HO-{wanted[2:6]}-{wanted[6:10]}")
+    ) if len(wanted) == 10 and wanted.startswith("HO") else None
+    if receipt and hmac.compare_digest(receipt.code_hash, _digest(normalise_code(code))):
+        return Verification(Verdict.GENUINE, receipt)
+    return Verification(Verdict.UNKNOWN)
+
+
+def public_summary(receipt: Receipt) -> dict[str, Any]:
+    """Return the key terms anyone holding the receipt may see, personal data masked."""
+    handover = receipt.handover
+    return {
+        "number": receipt.number,
+        "issued_at": receipt.issued_at,
+        "subscriber": initials(handover.subscriber_name),
+        "account_number": last_digits(handover.account_number, 4),
+        "phone": last_digits(handover.phone, 2),
+        "tariff_name": handover.tariff_name,
+        "monthly_fee": handover.monthly_fee,
+        "billing_method": handover.billing_method,
+        "discounts": [d.as_terms() for d in handover.discounts_from(DiscountSource.APPLICATION)],
+        "discrepancies": len(handover.discrepancies),
+    }
