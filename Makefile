@@ -6,10 +6,11 @@ FLASK := $(BIN)/flask --app wsgi
 CATALOGS := $(wildcard webapp/translations/*/LC_MESSAGES/messages.po)
 COMPILED := $(CATALOGS:.po=.mo)
 
-.PHONY: run test system-packages test-packages translations-extract clean
+.PHONY: run test bench system-packages test-packages translations-extract clean
 
 run: system-packages $(VENV)/.installed $(COMPILED)
 	HANDOVER_ENV=development $(FLASK) db upgrade
+	HANDOVER_ENV=development $(FLASK) receipts dev-certificate
 	HANDOVER_ENV=development $(FLASK) demo
 	@echo "Serving Handover on http://127.0.0.1:5000 (Ctrl+C stops it)"
 	HANDOVER_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
@@ -18,12 +19,17 @@ test: system-packages test-packages $(VENV)/.installed $(COMPILED)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Figures, not pass/fail: receipt render+sign times against a naive render, memory growth.
+bench: system-packages $(VENV)/.installed $(COMPILED)
+	$(BIN)/python bench/receipts.py
+
 system-packages:
 	@scripts/system-packages
 
-# Browser tests drive Debian's Chromium (never a downloaded one).
+# Browser tests drive Debian's Chromium (never a downloaded one); receipts are
+# checked with poppler's pdfsig/pdftotext and re-saved with qpdf.
 test-packages:
-	@scripts/system-packages chromium
+	@scripts/system-packages chromium poppler-utils qpdf
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

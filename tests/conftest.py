@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import shutil
+import tempfile
 from decimal import Decimal
 from functools import cache
+from pathlib import Path
 
 import pytest
 from flask_login import FlaskLoginClient
@@ -20,6 +23,7 @@ from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.handovers.service import record_facts
 from webapp.models import Handover, User
+from webapp.receipts.signing import create_development_certificates
 
 pytest_plugins = ["tests.browser"]  # the live server and Chromium fixtures
 
@@ -27,6 +31,7 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # CI sets this so a missing PostgreSQL fails the run instead of quietly skipping.
 REQUIRE_POSTGRESQL = os.environ.get("REQUIRE_POSTGRESQL") == "1"
 PASSWORD = "correct-horse-battery"
+SIGNING_PASSPHRASE = "testing-only"
 TABLES = "audit_events, discounts, equipment_items, handovers, users"
 
 
@@ -36,8 +41,25 @@ def pytest_report_header(config):
     return "databases: SQLite only; PostgreSQL tests skip (TEST_DATABASE_URL is not set)"
 
 
+@cache
+def signing_files() -> tuple[str, str]:
+    """Create one development CA and signing certificate for the whole test run."""
+    directory = Path(tempfile.mkdtemp(prefix="handover-signing-"))
+    atexit.register(shutil.rmtree, directory, ignore_errors=True)
+    p12, root = create_development_certificates(directory, SIGNING_PASSPHRASE)
+    return str(p12), str(root)
+
+
 def make_app(database_url: str, **settings):
-    config = type("Config", (TestingConfig,), {"SQLALCHEMY_DATABASE_URI": database_url, **settings})
+    p12, root = signing_files()
+    settings = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RECEIPT_SIGNING_P12": p12,
+        "RECEIPT_SIGNING_PASSPHRASE": SIGNING_PASSPHRASE,
+        "RECEIPT_TRUST_ROOT": root,
+        **settings,
+    }
+    config = type("Config", (TestingConfig,), settings)
     app = create_app(config)
     app.test_client_class = FlaskLoginClient
     return app
@@ -249,3 +271,22 @@ def submit_checklist(client, token: str, answers: dict, **kwargs):
     """Open the subscriber's page and send the answers with its hidden fields."""
     page = client.get(f"/s/{token}", **kwargs)
     return client.post(f"/s/{token}", data={**hidden_fields(page.text), **answers}, **kwargs)
+
+
+def close_job(app, technician, handover, token, answers=None, locale="ru"):
+    """Let the subscriber sign and the technician countersign; return the receipt's PDF."""
+    from webapp.models import Receipt
+
+    submit_checklist(
+        app.test_client(), token, answers or all_yes_answers(), headers={"Accept-Language": locale}
+    )
+    tech = app.test_client(user=technician)
+    page = tech.get(f"/handovers/{handover.public_id}")
+    closed = tech.post(
+        f"/handovers/{handover.public_id}/close",
+        data={"csrf_token": csrf_token(page.text), "signature": drawn_signature()},
+    )
+    assert closed.status_code == 302, closed.text
+    with app.app_context():
+        receipt = db.session.scalar(db.select(Receipt).where(Receipt.handover_id == handover.id))
+        return receipt.pdf

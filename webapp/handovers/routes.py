@@ -15,12 +15,19 @@ from webapp.handovers import bp, verification
 from webapp.handovers.forms import ConfirmActionForm, CountersignForm, HandoverForm
 from webapp.handovers.service import form_data, record_facts
 from webapp.models import Handover
+from webapp.receipts.render import RenderError
+from webapp.receipts.service import send_receipt
+from webapp.receipts.signing import SigningError
 from webapp.routing import page_number
 
 STAFF = (Role.TECHNICIAN, Role.SUPPORT, Role.ADMIN)
 CHANGED_MEANWHILE = _l(
     "The handover was handed to the subscriber while you were editing, so nothing was saved. "
     "Your changes are still below: take the facts back, then save again."
+)
+RECEIPT_FAILED = _l(
+    "The receipt could not be produced, so the job was not closed. Try again in a moment; "
+    "if it keeps failing, tell support."
 )
 REFUSED = {
     Action.FREEZE: _l("Only a draft can be handed to the subscriber."),
@@ -162,8 +169,16 @@ def close(public_id: str):
     form = CountersignForm()
     if not form.validate_on_submit():
         return render_detail(handover, form, 400)
-    if verification.countersign_and_close(handover, form.drawing(), form.typed_name.data):
-        flash(_("The job is closed."), "success")
+    try:
+        closed = verification.countersign_and_close(
+            handover, form.drawing(), form.typed_name.data
+        )
+    except (RenderError, SigningError):
+        current_app.logger.exception("receipt for a handover could not be produced")
+        flash(RECEIPT_FAILED, "error")
+        return redirect(url_for("handovers.detail", public_id=public_id))
+    if closed:
+        flash(_("The job is closed. The signed receipt is ready."), "success")
     else:
         flash(REFUSED[Action.CLOSE], "error")
     return redirect(url_for("handovers.detail", public_id=public_id))
@@ -194,3 +209,14 @@ def edit(public_id: str):
         return redirect(url_for("handovers.detail", public_id=public_id))
     form.pad_rows()
     return render_template("handovers/form.html", form=form, handover=handover)
+
+
+@bp.route("/<public_id:public_id>/receipt.pdf")
+@roles_required(*STAFF)
+def receipt(public_id: str):
+    handover = get_visible_handover_or_404(public_id)
+    if handover.receipt is None:
+        abort(404)
+    audit.record("receipt.downloaded", handover=handover, details={"by": "staff"})
+    db.session.commit()
+    return send_receipt(handover.receipt)

@@ -38,6 +38,7 @@ from webapp.domain.states import (
 from webapp.domain.terms import DiscountSource, HandoverStatus
 from webapp.extensions import db
 from webapp.models import ChecklistAnswer, Discount, Discrepancy, Handover, Signature, Signer
+from webapp.receipts.service import issue_receipt
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{24}$")
 TOKEN_BYTES = 18  # 144 bits
@@ -190,6 +191,7 @@ def sign_as_subscriber(
     answers: Mapping[Item, Answer],
     drawing: Drawing | None,
     typed_name: str | None,
+    locale: str | None = None,
 ) -> Outcome:
     """Record the subscriber's answers and signature exactly once.
 
@@ -204,6 +206,7 @@ def sign_as_subscriber(
         Handover.link_expires_at > now_utc(),
         subscriber_signed_at=now_utc(),
         signing_submission=submission_id,
+        subscriber_locale=locale,
     )
     if not signed:
         return _why_not_signed(handover, facts_version, submission_id)
@@ -271,14 +274,21 @@ def is_retry(handover: Handover, submission_id: str | None) -> bool:
 def countersign_and_close(
     handover: Handover, drawing: Drawing | None, typed_name: str | None
 ) -> bool:
-    """Add the technician's signature and close the job; False if it is not signed yet.
+    """Add the technician's signature, close the job and issue the signed receipt,
+    all in one transaction; False if the subscriber has not signed yet.
 
-    Conditional like signing, so a double tap cannot close twice.
+    Conditional like signing, so a double tap cannot close twice; if the receipt
+    cannot be produced, the exception undoes the closing too.
     """
     if not _move(handover, Action.CLOSE, closed_at=now_utc()):
         return False
     handover.signatures.append(_signature(Signer.TECHNICIAN, drawing, typed_name))
     audit.record("technician.countersigned", handover=handover)
     audit.record("handover.closed", handover=handover)
+    try:
+        issue_receipt(handover)
+    except Exception:
+        db.session.rollback()
+        raise
     db.session.commit()
     return True

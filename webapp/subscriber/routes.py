@@ -2,7 +2,8 @@
 
 import secrets
 
-from flask import redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, session, url_for
+from flask_babel import get_locale
 
 from webapp import audit
 from webapp.db_types import now_utc
@@ -17,6 +18,7 @@ from webapp.handovers.verification import (
     sign_as_subscriber,
 )
 from webapp.models import Handover
+from webapp.receipts.service import send_receipt
 from webapp.subscriber import bp
 from webapp.subscriber.forms import SubscriberForm
 
@@ -87,6 +89,7 @@ def verify(token: str):
         answers=form.answers(),
         drawing=form.drawing(),
         typed_name=form.typed_name.data,
+        locale=str(get_locale()),
     )
     record_submission(handover, outcome)
     if outcome in (Outcome.SIGNED, Outcome.REPLAYED):
@@ -127,5 +130,22 @@ def signed_already(handover: Handover, token: str):
     return render_template(
         "subscriber/done.html",
         handover=handover,
-        receipt_ready=handover.status == HandoverStatus.CLOSED,
+        receipt_ready=handover.receipt is not None,
+        token=token,
     )
+
+
+@bp.route("/s/<token>/receipt.pdf")
+def receipt(token: str):
+    """Let the subscriber download their receipt with the same link, until it expires."""
+    handover = find_by_token(token)
+    if (
+        handover is None
+        or handover.receipt is None
+        or handover.link_expires_at is None
+        or handover.link_expires_at <= now_utc()
+    ):
+        abort(404)
+    audit.record("receipt.downloaded", handover=handover, details={"by": "subscriber"})
+    db.session.commit()
+    return send_receipt(handover.receipt)

@@ -1,0 +1,141 @@
+"""Benchmark: render+sign time of the largest receipt, against a naive WeasyPrint call,
+and memory growth over many receipts. Run with `make bench`; prints figures only."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from flask import render_template
+from flask_babel import force_locale
+from flask_migrate import upgrade
+
+from webapp import create_app
+from webapp.config import TestingConfig
+from webapp.extensions import db
+from webapp.receipts import render
+from webapp.receipts.signing import (
+    create_development_certificates,
+    load_signer,
+    sign_pdf,
+)
+
+RUNS, NAIVE_RUNS, MEMORY_RUNS = 100, 30, 300
+
+
+def rss_mb() -> float:
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * 4096 / 2**20
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def largest_receipt_html(app) -> str:
+    """Build the largest handover the form allows, signed and closed, and its receipt HTML."""
+    from webapp.domain.checklist import ANSWERED_ITEMS, Answer
+    from webapp.domain.terms import Role
+    from webapp.handovers import verification
+    from webapp.handovers.service import record_facts
+    from webapp.models import Handover
+    from webapp.receipts.service import receipt_context
+    from webapp.staff import create_staff_user
+
+    technician = create_staff_user(
+        login="bench", full_name="Иван Петров" * 10, role=Role.TECHNICIAN,
+        password="bench-password-not-secret", employee_id="T" * 32,  # noqa: S106
+        contractor="К" * 200,
+    )
+    handover = Handover(technician=technician)
+    db.session.add(handover)
+    record_facts(handover, {
+        "order_number": "O" * 32, "account_number": "9" * 20, "contract_number": "Д" * 32,
+        "contract_pages": 200, "subscriber_name": "Ж" * 200, "phone": "+79123456789",
+        "address": "Щ" * 500, "services": ["internet", "tv", "home_phone"],
+        "tariff_name": "Т" * 100,
+        "monthly_fee": Decimal("999999.99"), "billing_method": "credit", "portal_login": "L" * 64,
+        "documents": ["full_contract", "tariff_annex", "discount_agreement", "settings_sheet",
+                      "equipment_act"],
+    }, [{"description": "Д" * 200, "kind": "amount", "value": Decimal("999999.99"),
+         "months": 120, "permanent": False}] * 10,
+       [{"kind": "router", "model": "M" * 100, "serial": f"{'S' * 60}{i:04d}", "terms": "rented",
+         "monthly_fee": Decimal("1000000")} for i in range(20)])
+    db.session.commit()
+    verification.freeze(handover, app.config["SECRET_KEY"], app.config["SUBSCRIBER_LINK_TTL"])
+    db.session.commit()
+    answers = {item: Answer(confirmed=False, comment="Н" * 500) for item in ANSWERED_ITEMS}
+    verification.sign_as_subscriber(handover, facts_version=handover.facts_version,
+                                    submission_id="b" * 32, answers=answers, drawing=None,
+                                    typed_name="Ж" * 200, locale="ru")
+    context = receipt_context(handover, number="HO-BENC-HMRK", code="ABCDE-FGHJK",
+                              issued_at=handover.subscriber_signed_at)
+    with force_locale("ru"):
+        return render_template("receipts/receipt.html", **context)
+
+
+def main() -> None:
+    workdir = Path(tempfile.mkdtemp(prefix="handover-bench-"))
+    p12, root = create_development_certificates(workdir, "bench")
+    config = type("BenchConfig", (TestingConfig,), {
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{workdir / 'bench.sqlite3'}",
+        "RECEIPT_SIGNING_P12": str(p12), "RECEIPT_SIGNING_PASSPHRASE": "bench",
+        "RECEIPT_TRUST_ROOT": str(root),
+    })
+    app = create_app(config)
+    with app.app_context():
+        upgrade()
+        html = largest_receipt_html(app)
+        tuned = render.renderer(app.config["RECEIPT_RENDER_SECONDS"])
+        signer = load_signer(str(p12), "bench")
+
+        def tuned_receipt() -> bytes:
+            return sign_pdf(tuned.render(html), signer, reason="bench").pdf
+
+        def naive_render() -> bytes:
+            from weasyprint import CSS, HTML
+            from weasyprint.text.fonts import FontConfiguration
+
+            fonts = FontConfiguration()
+            fetcher = render.make_fetcher()
+            css = CSS(url=render.STATIC_BASE + "css/receipt.css", font_config=fonts,
+                      url_fetcher=fetcher)
+            document = HTML(string=html, base_url=render.STATIC_BASE, url_fetcher=fetcher)
+            return document.write_pdf(stylesheets=[css], font_config=fonts)
+
+        for _ in range(5):  # warm-up: imports, first font load, first key use
+            tuned_receipt()
+            naive_render()
+
+        def timed(function, runs):
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                function()
+                times.append((time.perf_counter() - start) * 1000)
+            return times
+
+        tuned_times = timed(tuned_receipt, RUNS)
+        naive_times = timed(naive_render, NAIVE_RUNS)
+        before = rss_mb()
+        for _ in range(MEMORY_RUNS):
+            tuned_receipt()
+        growth = rss_mb() - before
+
+    tuned_p50, naive_p50 = statistics.median(tuned_times), statistics.median(naive_times)
+    print(f"largest receipt, render+sign over {RUNS}: p50 {tuned_p50:.1f} ms, "
+          f"p95 {percentile(tuned_times, 0.95):.1f} ms")
+    print(f"naive HTML(...).write_pdf() over {NAIVE_RUNS}: p50 {naive_p50:.1f} ms")
+    print(f"ratio render+sign / naive render: {tuned_p50 / naive_p50:.2f} (aim <= 0.80)")
+    print(f"RSS growth over {MEMORY_RUNS} receipts: {growth:.1f} MB (aim <= 5 MB)")
+
+
+if __name__ == "__main__":
+    main()
