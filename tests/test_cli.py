@@ -118,7 +118,10 @@ def test_demo_creates_staff_and_handovers_once(app, runner):
 
 def test_demo_refuses_to_run_in_production(database_url):
     app = create_app(
-        ProductionConfig, environ={"SECRET_KEY": "prod-secret", "DATABASE_URL": database_url}
+        ProductionConfig,
+        environ={"SECRET_KEY": "prod-secret", "DATABASE_URL": database_url,
+                 "RECEIPT_SIGNING_P12": "p.p12", "RECEIPT_SIGNING_PASSPHRASE": "x",
+                 "RECEIPT_TRUST_ROOT": "root.pem"},
     )
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 1

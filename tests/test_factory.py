@@ -5,10 +5,25 @@ import pytest
 from webapp import create_app
 from webapp.config import ConfigurationError, DevelopmentConfig, ProductionConfig
 
+RECEIPTS = {
+    "RECEIPT_SIGNING_P12": "/etc/handover/signing.p12",
+    "RECEIPT_SIGNING_PASSPHRASE": "from-a-secret-store",
+    "RECEIPT_TRUST_ROOT": "/etc/handover/root.pem",
+}
+
 
 def test_production_refuses_to_start_without_secret_key(tmp_path):
     with pytest.raises(ConfigurationError, match="SECRET_KEY"):
-        create_app(ProductionConfig, environ={"DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+        create_app(
+            ProductionConfig, environ={"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **RECEIPTS}
+        )
+
+
+def test_production_refuses_to_start_without_its_signing_certificate(tmp_path):
+    environ = {"SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **RECEIPTS}
+    del environ["RECEIPT_TRUST_ROOT"]
+    with pytest.raises(ConfigurationError, match="RECEIPT_TRUST_ROOT"):
+        create_app(ProductionConfig, environ=environ)
 
 
 def test_production_takes_secret_key_and_database_from_environment(tmp_path):
@@ -16,8 +31,10 @@ def test_production_takes_secret_key_and_database_from_environment(tmp_path):
         environ={
             "SECRET_KEY": "from-the-environment",
             "DATABASE_URL": "postgresql://user:pw@db.example/handover",
+            **RECEIPTS,
         }
     )
+    assert app.config["RECEIPT_SIGNING_P12"] == "/etc/handover/signing.p12"
     assert app.config["NAME"] == "production"
     assert app.config["SECRET_KEY"] == "from-the-environment"
     # Plain postgresql:// URLs get the psycopg 3 driver that requirements.txt installs.

@@ -86,7 +86,7 @@ def test_text_is_extractable_in_russian_with_embedded_font_subsets(receipt_pdf, 
     assert "Анна Соколова" in text
     assert "1234567890" in text
     assert "Обещали скидку 50%" in text
-    assert "Квитанция о подключении" in text or "Installation handover receipt" not in text
+    assert "Квитанция о подключении" in text
     path = tmp_path / "receipt.pdf"
     path.write_bytes(receipt_pdf)
     fonts = run("pdffonts", str(path)).splitlines()[2:]
@@ -111,7 +111,12 @@ def test_receipt_holds_every_answer_signature_and_the_audit_trail(app, receipt_p
     assert "Name of tech" in text and "E-tech" in text
     assert "127.0.0.1" in text  # the audit trail shows where events came from
     assert b"/EmbeddedFile" not in receipt_pdf
-    assert text.count("Да") >= 6
+    answers = re.findall(r"^\s*(Доступ в личный кабинет|Полный договор|Тариф|Скидки|Способ расчётов"
+                         r"|Оборудование|Монтажник)\s+(Да|Нет)\b", text, re.MULTILINE)
+    assert dict(answers) == {
+        "Доступ в личный кабинет": "Да", "Полный договор": "Да", "Тариф": "Да", "Скидки": "Нет",
+        "Способ расчётов": "Да", "Оборудование": "Да", "Монтажник": "Да",
+    }
 
 
 def test_receipt_is_stored_once_with_its_hash_and_the_subscriber_can_download_it(
@@ -144,7 +149,8 @@ def test_receipt_downloads_are_refused_to_others(app, other_technician, job, rec
     with app.app_context():
         from webapp.db_types import now_utc
 
-        db.session.get(Handover, handover.id).link_expires_at = now_utc()
+        closed = db.session.get(Handover, handover.id)
+        closed.closed_at = now_utc() - app.config["SUBSCRIBER_LINK_TTL"]
         db.session.commit()
     assert app.test_client().get(f"/s/{token}/receipt.pdf").status_code == 404
 
@@ -484,3 +490,55 @@ def test_the_subscriber_page_offers_the_receipt_once_the_job_is_closed(
     assert f'href="/s/{token}/receipt.pdf"' in ready and 'http-equiv="refresh"' not in ready
     staff_page = tech.get(f"/handovers/{handover.public_id}", headers=EN).text
     assert f"/handovers/{handover.public_id}/receipt.pdf" in staff_page
+
+
+
+def test_a_genuine_receipt_stays_genuine_after_its_certificate_expires(app, receipt_pdf):
+    import datetime
+
+    from pyhanko_certvalidator import ValidationContext
+
+    from webapp.receipts import service
+
+    # Validation that does not say when to validate at happens 3,000 days from now,
+    # long after the 825-day signing certificate has expired.
+    later = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=3000)
+    original = ValidationContext.__init__
+
+    def years_later(self, *args, moment=None, **kwargs):
+        original(self, *args, moment=moment or later, **kwargs)
+
+    ValidationContext.__init__ = years_later
+    try:
+        with app.app_context():
+            assert service.verify_pdf(receipt_pdf).verdict == service.Verdict.GENUINE
+    finally:
+        ValidationContext.__init__ = original
+
+
+def test_a_render_over_budget_fails_loudly_and_the_next_one_works(monkeypatch):
+    import time
+
+    slow = render.Renderer(budget_seconds=0.5)
+    real_render = slow._render
+    monkeypatch.setattr(slow, "_render", lambda html: time.sleep(2) or b"late")
+    with pytest.raises(render.RenderError):
+        slow.render("<p>x</p>")
+    monkeypatch.setattr(slow, "_render", real_render)
+    assert slow.render("<p>next</p>").startswith(b"%PDF")
+
+
+def test_the_subscriber_can_download_after_a_late_close(app, technician, job):
+    handover, token = job
+    from tests.conftest import submit_checklist
+    from webapp.db_types import now_utc
+
+    submit_checklist(app.test_client(), token, all_yes_answers())
+    with app.app_context():
+        db.session.get(Handover, handover.id).link_expires_at = now_utc()  # the link ran out
+        db.session.commit()
+    tech = app.test_client(user=technician)
+    page = tech.get(f"/handovers/{handover.public_id}")
+    tech.post(f"/handovers/{handover.public_id}/close",
+              data={"csrf_token": csrf_token(page.text), "typed_name": "Tech"})
+    assert app.test_client().get(f"/s/{token}/receipt.pdf").status_code == 200

@@ -10,6 +10,8 @@ from flask import Flask
 
 from webapp.config import PROJECT_ROOT, Config, ConfigurationError, config_from_environ
 
+RECEIPT_SETTINGS = ("RECEIPT_SIGNING_P12", "RECEIPT_SIGNING_PASSPHRASE", "RECEIPT_TRUST_ROOT")
+
 
 def create_app(config: type[Config] | None = None, environ: Mapping[str, Any] | None = None):
     """Build the application.
@@ -29,6 +31,11 @@ def create_app(config: type[Config] | None = None, environ: Mapping[str, Any] | 
     app.config.update(config.from_environ(environ, app.instance_path))
     if not app.config.get("SECRET_KEY"):
         raise ConfigurationError("SECRET_KEY must be set in the environment outside development")
+    missing = [name for name in RECEIPT_SETTINGS if not app.config.get(name)]
+    if missing:
+        raise ConfigurationError(
+            f"receipts cannot be signed or verified without {', '.join(missing)}"
+        )
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)

@@ -15,9 +15,8 @@ from webapp.handovers import bp, verification
 from webapp.handovers.forms import ConfirmActionForm, CountersignForm, HandoverForm
 from webapp.handovers.service import form_data, record_facts
 from webapp.models import Handover
-from webapp.receipts.render import RenderError
-from webapp.receipts.service import send_receipt
-from webapp.receipts.signing import SigningError
+from webapp.receipts.routes import send_receipt
+from webapp.receipts.service import ReceiptError
 from webapp.routing import page_number
 
 STAFF = (Role.TECHNICIAN, Role.SUPPORT, Role.ADMIN)
@@ -173,7 +172,7 @@ def close(public_id: str):
         closed = verification.countersign_and_close(
             handover, form.drawing(), form.typed_name.data
         )
-    except (RenderError, SigningError):
+    except ReceiptError:
         current_app.logger.exception("receipt for a handover could not be produced")
         flash(RECEIPT_FAILED, "error")
         return redirect(url_for("handovers.detail", public_id=public_id))

@@ -45,7 +45,6 @@ def _fetcher_class():
         def __init__(self, allowed: dict[str, Path]):
             super().__init__(allowed_protocols=("data",), allow_redirects=False)
             self.allowed = allowed
-            self.refused: list[str] = []
 
         def fetch(self, url, headers=None):
             if url.startswith("data:"):
@@ -55,7 +54,6 @@ def _fetcher_class():
                 scheme = url.split(":", 1)[0][:16]
                 # Log the kind of request only: the URL may carry typed personal data.
                 log.warning("receipt renderer refused a %s: URL", scheme)
-                self.refused.append(scheme)
                 raise ValueError("the receipt renderer fetches only its own static files")
             content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
             return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": content_type})
@@ -108,6 +106,10 @@ class Renderer:
             return future.result(timeout=self.budget)
         except FutureTimeout:
             log.error("receipt rendering exceeded its %.1f s budget", self.budget)
+            # The stuck render cannot be killed, but it must not block the next one:
+            # later receipts get a fresh worker thread.
+            self._worker.shutdown(wait=False, cancel_futures=True)
+            self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="receipt-render")
             raise RenderError("receipt rendering exceeded its time budget") from None
 
 

@@ -1,10 +1,23 @@
 """The public verification page: anyone holding a receipt can check it."""
 
-from flask import current_app, render_template, request
+from io import BytesIO
 
+from flask import current_app, render_template, request, send_file
+
+from webapp.models import Receipt
 from webapp.receipts import bp
 from webapp.receipts.forms import CodeForm, UploadForm
 from webapp.receipts.service import public_summary, verify_code, verify_pdf
+
+
+def send_receipt(receipt: Receipt):
+    """Send the stored bytes exactly as they were signed (subscriber and staff downloads)."""
+    return send_file(
+        BytesIO(receipt.pdf),
+        mimetype="application/pdf",
+        as_attachment=True,
+        download_name=f"receipt-{receipt.number}.pdf",
+    )
 
 
 @bp.route("/verify", methods=["GET", "POST"])

@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from cryptography import x509
-from flask import current_app, has_request_context, render_template, request, send_file
+from flask import current_app, has_request_context, render_template, request
 from flask_babel import force_locale
 
 from webapp import audit
@@ -29,11 +29,14 @@ from webapp.domain.signature import drawing_from_dict, svg_path
 from webapp.domain.terms import DiscountSource
 from webapp.extensions import db
 from webapp.models import AuditEvent, Handover, Receipt, Signer
-from webapp.receipts.render import renderer
-from webapp.receipts.signing import load_root, load_signer, sign_pdf
+from webapp.receipts.render import RenderError, renderer
+from webapp.receipts.signing import SigningError, load_root, load_signer, sign_pdf
 from webapp.templating import qr_svg
 
 log = logging.getLogger(__name__)
+
+# What can stop a receipt from being produced; closing a job catches exactly this.
+ReceiptError = (RenderError, SigningError)
 
 # No 0/O, 1/I/L or U: easy to read aloud and to type from paper.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -61,11 +64,16 @@ def normalise_code(text: str) -> str:
     return "".join(ch for ch in text.upper() if ch.isalnum())
 
 
-def verify_url(number: str, code: str) -> str:
+def verify_page() -> str:
+    """Return the public address of /verify that receipts print."""
     base = current_app.config["PUBLIC_URL"] or (
         request.host_url if has_request_context() else "http://localhost:5000/"
     )
-    return f"{base.rstrip('/')}/verify?{urlencode({'number': number, 'code': code})}"
+    return f"{base.rstrip('/')}/verify"
+
+
+def verify_url(number: str, code: str) -> str:
+    return f"{verify_page()}?{urlencode({'number': number, 'code': code})}"
 
 
 def issue_receipt(handover: Handover) -> Receipt:
@@ -118,7 +126,7 @@ def receipt_context(handover: Handover, *, number: str, code: str, issued_at) ->
     return {
         "number": number,
         "code": code,
-        "verify_url": url,
+        "verify_page": verify_page(),
         "qr": qr_svg(url),
         "issued_at": issued_at,
         "facts": {
@@ -154,16 +162,6 @@ def receipt_context(handover: Handover, *, number: str, code: str, issued_at) ->
     }
 
 
-def send_receipt(receipt: Receipt):
-    """Send the stored bytes as they were signed."""
-    return send_file(
-        BytesIO(receipt.pdf),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"receipt-{receipt.number}.pdf",
-    )
-
-
 class Verdict(StrEnum):
     GENUINE = "genuine"  # ours, unmodified, stored
     MODIFIED = "modified"  # signed by us, changed after signing
@@ -188,13 +186,28 @@ def our_root() -> x509.Certificate:
     return _root(path, Path(path).stat().st_mtime)
 
 
-def _issued_by_us(signer_cert) -> bool:
+MAX_CHAIN = 4
+
+
+def _issued_by_us(signature) -> bool:
+    """Tell whether the signer's certificate chains to our root, through any
+    intermediates embedded in the signature. Checked apart from the document's
+    integrity, so a tampered receipt of ours is still recognised as ours."""
     try:
-        certificate = x509.load_der_x509_certificate(signer_cert.dump())
-        certificate.verify_directly_issued_by(our_root())
-    except Exception:  # any parse or signature failure means: not our certificate
+        root = our_root()
+        current = x509.load_der_x509_certificate(signature.signer_cert.dump())
+        others = [x509.load_der_x509_certificate(c.dump()) for c in signature.other_embedded_certs]
+        for _ in range(MAX_CHAIN):
+            if current.issuer == root.subject:
+                current.verify_directly_issued_by(root)
+                return True
+            issuer = next(c for c in others if c.subject == current.issuer)
+            current.verify_directly_issued_by(issuer)
+            others.remove(issuer)
+            current = issuer
+    except Exception:  # any parse, lookup or signature failure means: not ours
         return False
-    return True
+    return False
 
 
 def _by_hash(data: bytes) -> Receipt | None:
@@ -216,20 +229,22 @@ def verify_pdf(data: bytes) -> Verification:
     if not signatures:
         return Verification(Verdict.UNKNOWN)
     signature = signatures[0]
-    if not _issued_by_us(signature.signer_cert):
+    if not _issued_by_us(signature):
         return Verification(Verdict.NOT_OURS)
     stored = _by_hash(data)
-    if stored is not None and _intact_and_complete(signature):
+    # Judged as of signing: a receipt stays genuine after its certificate expires.
+    moment = stored.issued_at if stored else signature.self_reported_timestamp
+    if stored is not None and _intact_and_complete(signature, moment):
         return Verification(Verdict.GENUINE, stored)
     # Signed by us but not this exact file: find the original from the signed part.
     start, length = signature.byte_range[2], signature.byte_range[3]
     original = _by_hash(data[: start + length])
-    if original is None and stored is None and _intact_and_complete(signature):
+    if original is None and stored is None and _intact_and_complete(signature, moment):
         return Verification(Verdict.UNKNOWN)
     return Verification(Verdict.MODIFIED, original or stored)
 
 
-def _intact_and_complete(signature) -> bool:
+def _intact_and_complete(signature, moment) -> bool:
     from pyhanko.keys import load_cert_from_pemder
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -238,6 +253,7 @@ def _intact_and_complete(signature) -> bool:
     context = ValidationContext(
         trust_roots=[load_cert_from_pemder(current_app.config["RECEIPT_TRUST_ROOT"])],
         allow_fetching=False,
+        moment=moment,
     )
     try:
         status = validate_pdf_signature(signature, context)

@@ -2,7 +2,7 @@
 
 import secrets
 
-from flask import abort, redirect, render_template, request, session, url_for
+from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 
 from webapp import audit
@@ -18,7 +18,7 @@ from webapp.handovers.verification import (
     sign_as_subscriber,
 )
 from webapp.models import Handover
-from webapp.receipts.service import send_receipt
+from webapp.receipts.routes import send_receipt
 from webapp.subscriber import bp
 from webapp.subscriber.forms import SubscriberForm
 
@@ -137,14 +137,11 @@ def signed_already(handover: Handover, token: str):
 
 @bp.route("/s/<token>/receipt.pdf")
 def receipt(token: str):
-    """Let the subscriber download their receipt with the same link, until it expires."""
+    """Let the subscriber download their receipt with the same link, for as long as the
+    link lasts counted from when the job was closed (closing may come late)."""
     handover = find_by_token(token)
-    if (
-        handover is None
-        or handover.receipt is None
-        or handover.link_expires_at is None
-        or handover.link_expires_at <= now_utc()
-    ):
+    ttl = current_app.config["SUBSCRIBER_LINK_TTL"]
+    if handover is None or handover.receipt is None or handover.closed_at + ttl <= now_utc():
         abort(404)
     audit.record("receipt.downloaded", handover=handover, details={"by": "subscriber"})
     db.session.commit()
