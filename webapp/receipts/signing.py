@@ -11,6 +11,7 @@ import datetime
 import logging
 import threading
 from dataclasses import dataclass
+from functools import cache, cached_property
 from io import BytesIO
 from pathlib import Path
 
@@ -40,6 +41,32 @@ class Signed:
     timestamp_problem: str | None
 
 
+@cache
+def _kept_key_signer_class():
+    from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+    from pyhanko.sign.general import get_pyca_cryptography_hash
+    from pyhanko.sign.signers import SimpleSigner
+
+    class KeptKeySigner(SimpleSigner):
+        """pyHanko's SimpleSigner re-parses its private key for every signature
+        (over 100 ms for an RSA-3072 key, because the key is validated); this one
+        parses it once and keeps it."""
+
+        @cached_property
+        def private_key(self):
+            return serialization.load_der_private_key(self.signing_key.dump(), password=None)
+
+        def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+            mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+            if mechanism.signature_algo != "rsassa_pkcs1v15":
+                return super().sign_raw(data, digest_algorithm)
+            return self.private_key.sign(
+                data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm)
+            )
+
+    return KeptKeySigner
+
+
 _signers: dict[tuple[str, float], object] = {}
 _lock = threading.Lock()
 
@@ -55,10 +82,15 @@ def load_signer(p12_path: str, passphrase: str):
         raise SigningError(f"receipt signing certificate not found: {p12_path}") from None
     with _lock:
         if key not in _signers:
-            signer = signers.SimpleSigner.load_pkcs12(str(path), passphrase=passphrase.encode())
-            if signer is None:
+            loaded = signers.SimpleSigner.load_pkcs12(str(path), passphrase=passphrase.encode())
+            if loaded is None:
                 raise SigningError("the receipt signing certificate could not be opened")
-            _signers[key] = signer
+            _signers[key] = _kept_key_signer_class()(
+                signing_key=loaded.signing_key,
+                signing_cert=loaded.signing_cert,
+                cert_registry=loaded.cert_registry,
+                signature_mechanism=loaded.signature_mechanism,
+            )
         return _signers[key]
 
 
