@@ -361,7 +361,23 @@ def test_markup_and_file_urls_in_every_field_print_literally_and_fetch_nothing(
     app, technician, caplog
 ):
     fields = {name: f"{name} {MARKUP}" for name in ("subscriber_name", "address", "tariff_name")}
-    handover = make_handover(app, technician, portal_login="<b>x</b>", **fields)
+    short = '<img src="file:///x">'  # fits the 32-character columns
+    handover = make_handover(
+        app, technician, portal_login="<b>x</b>", order_number=short, contract_number=short,
+        **fields,
+    )
+    with app.app_context():
+        from webapp.models import Discount, EquipmentItem, User
+
+        db.session.add_all([
+            Discount(handover_id=handover.id, source="application", description=MARKUP,
+                     kind="percent", value=Decimal("5"), months=1),
+            EquipmentItem(handover_id=handover.id, kind="router", model=MARKUP[:100],
+                          serial=short, terms="rented", monthly_fee=Decimal("0")),
+        ])
+        staff = db.session.get(User, technician.id)
+        staff.full_name, staff.contractor = f"Tech {MARKUP}", f"Contractor {MARKUP}"
+        db.session.commit()
     token = freeze(app, handover)
     answers = all_yes_answers(
         technician="no", technician_comment=MARKUP, signature="", typed_name=MARKUP
@@ -369,7 +385,9 @@ def test_markup_and_file_urls_in_every_field_print_literally_and_fetch_nothing(
     with caplog.at_level(logging.WARNING, logger="webapp.receipts.render"):
         pdf = close_job(app, technician, handover, token, answers)
     text = pdftotext(pdf).replace("\n", " ")
-    assert text.count('<img src="file:///etc/passwd">') >= 5
+    # name, address, tariff, discount, model, comment, typed signature, technician, contractor
+    assert text.count('<img src="file:///etc/passwd">') >= 9
+    assert text.count(short) >= 3  # order, contract, serial
     assert "url(file:///dev/urandom)" in text
     assert "<b>x</b>" in text
     assert "refused" not in caplog.text  # nothing even tried to fetch

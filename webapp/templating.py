@@ -42,6 +42,17 @@ def discount(terms: Mapping[str, Any] | DiscountTerms) -> str:
     return f"{description}: {amount}, {duration}" if description else f"{amount}, {duration}"
 
 
+def signature_values(signature) -> dict[str, Any] | None:
+    """Return a stored signature as plain values: an SVG path and its box, or the typed name."""
+    if signature is None:
+        return None
+    values = {"signed_at": signature.signed_at, "typed_name": signature.typed_name}
+    if signature.drawing:
+        drawing = drawing_from_dict(signature.drawing)
+        values |= {"path": svg_path(drawing), "width": drawing.width, "height": drawing.height}
+    return values
+
+
 def qr_svg(url: str) -> Markup:
     """Return an inline SVG QR code for the URL (drawn here, no outside service)."""
     # segno writes only path data and sizes; the URL is encoded, never echoed as text.
@@ -72,7 +83,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         money=money, number=number, when=when, phone=format_phone, label=label,
         discount=discount, qr_svg=qr_svg, amount=lambda text: money(Decimal(str(text))),
-        signature_path=lambda signature: svg_path(drawing_from_dict(signature.drawing)),
+        signature_values=signature_values,
     )
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))
     app.context_processor(page_forms)

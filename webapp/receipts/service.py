@@ -25,13 +25,12 @@ from flask_babel import force_locale
 from webapp import audit
 from webapp.db_types import now_utc
 from webapp.domain.privacy import initials, last_digits
-from webapp.domain.signature import drawing_from_dict, svg_path
 from webapp.domain.terms import DiscountSource
 from webapp.extensions import db
 from webapp.models import AuditEvent, Handover, Receipt, Signer
 from webapp.receipts.render import RenderError, renderer
 from webapp.receipts.signing import SigningError, load_root, load_signer, sign_pdf
-from webapp.templating import qr_svg
+from webapp.templating import qr_svg, signature_values
 
 log = logging.getLogger(__name__)
 
@@ -107,16 +106,6 @@ def issue_receipt(handover: Handover) -> Receipt:
     return receipt
 
 
-def _signature_values(signature) -> dict[str, Any] | None:
-    if signature is None:
-        return None
-    values = {"signed_at": signature.signed_at, "typed_name": signature.typed_name}
-    if signature.drawing:
-        drawing = drawing_from_dict(signature.drawing)
-        values |= {"path": svg_path(drawing), "width": drawing.width, "height": drawing.height}
-    return values
-
-
 def receipt_context(handover: Handover, *, number: str, code: str, issued_at) -> dict[str, Any]:
     """Return everything the print template shows, as plain values (no models)."""
     url = verify_url(number, code)
@@ -153,8 +142,8 @@ def receipt_context(handover: Handover, *, number: str, code: str, issued_at) ->
             {"item": d.item, "source": d.source, "recorded": d.recorded, "stated": d.stated}
             for d in handover.discrepancies
         ],
-        "subscriber_signature": _signature_values(handover.signature_of(Signer.SUBSCRIBER)),
-        "technician_signature": _signature_values(handover.signature_of(Signer.TECHNICIAN)),
+        "subscriber_signature": signature_values(handover.signature_of(Signer.SUBSCRIBER)),
+        "technician_signature": signature_values(handover.signature_of(Signer.TECHNICIAN)),
         "audit": [
             {"event": e.event, "at": e.created_at, "ip": e.ip, "user_agent": e.user_agent}
             for e in events
