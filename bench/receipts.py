@@ -47,7 +47,7 @@ def receipt_html(app, *, largest: bool) -> str:
     from webapp.handovers import verification
     from webapp.handovers.service import record_facts
     from webapp.models import Handover
-    from webapp.receipts.service import receipt_context
+    from webapp.receipts.service import Closing, receipt_context
     from webapp.staff import create_staff_user
 
     if not largest:
@@ -79,7 +79,7 @@ def receipt_html(app, *, largest: bool) -> str:
                                     submission_id="b" * 32, answers=answers, drawing=None,
                                     typed_name="Ж" * 200, locale="ru")
     context = receipt_context(handover, number="HO-BENC-HMRK", code="ABCDE-FGHJK",
-                              issued_at=handover.subscriber_signed_at)
+                              closing=Closing(handover.subscriber_signed_at, None, []))
     with force_locale("ru"):
         return render_template("receipts/receipt.html", **context)
 
@@ -90,7 +90,7 @@ def typical_receipt_html(app) -> str:
     from webapp.handovers import verification
     from webapp.handovers.service import record_facts
     from webapp.models import Handover, User
-    from webapp.receipts.service import receipt_context
+    from webapp.receipts.service import Closing, receipt_context
 
     technician = db.session.scalar(db.select(User).where(User.role == Role.TECHNICIAN))
     handover = Handover(technician=technician)
@@ -119,7 +119,7 @@ def typical_receipt_html(app) -> str:
                                     submission_id="t" * 32, answers=answers, drawing=None,
                                     typed_name="Анна Соколова", locale="ru")
     context = receipt_context(handover, number="HO-TYPI-CALR", code="ABCDE-FGHJK",
-                              issued_at=handover.subscriber_signed_at)
+                              closing=Closing(handover.subscriber_signed_at, None, []))
     with force_locale("ru"):
         return render_template("receipts/receipt.html", **context)
 

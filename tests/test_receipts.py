@@ -110,6 +110,9 @@ def test_receipt_holds_every_answer_signature_and_the_audit_trail(app, receipt_p
     assert "/verify" in text
     assert "Name of tech" in text and "E-tech" in text
     assert "127.0.0.1" in text  # the audit trail shows where events came from
+    flat = " ".join(text.split())
+    for step in ("Подписано абонентом", "Заявка закрыта", "Квитанция выдана"):
+        assert step in flat  # the trail reaches the closing that produced the receipt
     assert b"/EmbeddedFile" not in receipt_pdf
     answers = re.findall(r"^\s*(Доступ в личный кабинет|Полный договор|Тариф|Скидки|Способ расчётов"
                          r"|Оборудование|Монтажник)\s+(Да|Нет)\b", text, re.MULTILINE)

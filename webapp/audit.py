@@ -7,6 +7,7 @@ from typing import Any
 from flask import has_request_context, request
 from flask_login import current_user
 
+from webapp.db_types import now_utc
 from webapp.extensions import db
 from webapp.models import AuditEvent, Handover, User
 
@@ -21,23 +22,28 @@ def request_origin() -> tuple[str | None, str | None]:
     return request.remote_addr, user_agent
 
 
-def record(
-    event: str,
+def event(
+    name: str,
     *,
     handover: Handover | None = None,
     actor: User | None = None,
     details: dict[str, Any] | None = None,
 ) -> AuditEvent:
-    """Add an audit event to the session; the caller's commit stores it with the change.
+    """Build an audit event without storing it (see `record`).
 
     The actor defaults to the signed-in user; IP and user agent come from the request.
     """
     ip, user_agent = request_origin()
     if actor is None and has_request_context() and current_user.is_authenticated:
         actor = current_user._get_current_object()
-    entry = AuditEvent(
-        event=event, handover=handover, actor=actor, ip=ip, user_agent=user_agent,
-        details=details or {},
+    return AuditEvent(
+        event=name, handover=handover, actor=actor, ip=ip, user_agent=user_agent,
+        details=details or {}, created_at=now_utc(),
     )
+
+
+def record(name: str, **kwargs) -> AuditEvent:
+    """Add an audit event to the session; the caller's commit stores it with the change."""
+    entry = event(name, **kwargs)
     db.session.add(entry)
     return entry

@@ -32,13 +32,14 @@ from webapp.domain.states import (
     SIGNED_STATUSES,
     Action,
     TransitionRefused,
+    allows,
     next_status,
     source_of,
 )
 from webapp.domain.terms import DiscountSource, HandoverStatus
 from webapp.extensions import db
 from webapp.models import ChecklistAnswer, Discount, Discrepancy, Handover, Signature, Signer
-from webapp.receipts.service import issue_receipt
+from webapp.receipts.service import Closing, prepare_receipt
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{24}$")
 TOKEN_BYTES = 18  # 144 bits
@@ -274,21 +275,26 @@ def is_retry(handover: Handover, submission_id: str | None) -> bool:
 def countersign_and_close(
     handover: Handover, drawing: Drawing | None, typed_name: str | None
 ) -> bool:
-    """Add the technician's signature, close the job and issue the signed receipt,
-    all in one transaction; False if the subscriber has not signed yet.
+    """Add the technician's signature, close the job and store its signed receipt in
+    one transaction; False if the subscriber has not signed (or it is closed already).
 
-    Conditional like signing, so a double tap cannot close twice; if the receipt
-    cannot be produced, the exception undoes the closing too.
+    The receipt is rendered and signed first: if that fails (ReceiptError), nothing
+    is written. The closing itself is conditional like signing, so a double tap
+    cannot close twice.
     """
-    if not _move(handover, Action.CLOSE, closed_at=now_utc()):
+    if not allows(handover.status, Action.CLOSE):
         return False
-    handover.signatures.append(_signature(Signer.TECHNICIAN, drawing, typed_name))
-    audit.record("technician.countersigned", handover=handover)
-    audit.record("handover.closed", handover=handover)
-    try:
-        issue_receipt(handover)
-    except Exception:
-        db.session.rollback()
-        raise
+    closed_at = now_utc()
+    countersignature = _signature(Signer.TECHNICIAN, drawing, typed_name)
+    countersignature.signed_at = closed_at
+    closing = Closing(closed_at, countersignature, [
+        audit.event("technician.countersigned", handover=handover),
+        audit.event("handover.closed", handover=handover),
+    ])
+    receipt = prepare_receipt(handover, closing)
+    if not _move(handover, Action.CLOSE, closed_at=closed_at):
+        return False
+    handover.signatures.append(countersignature)
+    db.session.add_all([*closing.events, receipt])
     db.session.commit()
     return True

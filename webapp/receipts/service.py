@@ -11,6 +11,7 @@ import hmac
 import logging
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 from functools import cache
 from io import BytesIO
@@ -23,11 +24,10 @@ from flask import current_app, has_request_context, render_template, request
 from flask_babel import force_locale
 
 from webapp import audit
-from webapp.db_types import now_utc
 from webapp.domain.privacy import initials, last_digits
 from webapp.domain.terms import DiscountSource
 from webapp.extensions import db
-from webapp.models import AuditEvent, Handover, Receipt, Signer
+from webapp.models import AuditEvent, Handover, Receipt, Signature, Signer
 from webapp.receipts.render import RenderError, renderer
 from webapp.receipts.signing import SigningError, load_root, load_signer, sign_pdf
 from webapp.templating import qr_svg, signature_values
@@ -75,58 +75,70 @@ def verify_url(number: str, code: str) -> str:
     return f"{verify_page()}?{urlencode({'number': number, 'code': code})}"
 
 
-def issue_receipt(handover: Handover) -> Receipt:
-    """Render, sign and add the handover's receipt to the session; the caller commits.
+@dataclass
+class Closing:
+    """What closing a job adds, known before anything is written: the receipt is
+    rendered and signed first, and only then stored with the closing itself, so
+    the database is never held locked while a receipt renders."""
 
-    Raises (and so stores nothing) if rendering or signing fails: a handover is
-    never closed without its receipt.
+    closed_at: datetime
+    countersignature: Signature
+    events: list[AuditEvent]  # unsaved; prepare_receipt adds "receipt.issued"
+
+
+def prepare_receipt(handover: Handover, closing: Closing) -> Receipt:
+    """Render and sign the receipt of a job about to close; return it unsaved.
+
+    Raises ReceiptError if it cannot be produced, and then nothing may be closed.
     """
     config = current_app.config
-    number, code, issued_at = new_number(), new_code(), now_utc()
+    number, code = new_number(), new_code()
     locale = handover.subscriber_locale or config["BABEL_DEFAULT_LOCALE"]
-    db.session.flush()  # the signatures and answers are part of what is rendered
-    audit.record("receipt.issued", handover=handover, details={"number": number})
-    db.session.flush()
-    context = receipt_context(handover, number=number, code=code, issued_at=issued_at)
-    with force_locale(locale):
-        html = render_template("receipts/receipt.html", **context)
+    closing.events.append(
+        audit.event("receipt.issued", handover=handover, details={"number": number})
+    )
+    with db.session.no_autoflush:
+        context = receipt_context(handover, number=number, code=code, closing=closing)
+        with force_locale(locale):
+            html = render_template("receipts/receipt.html", **context)
     pdf = renderer(config["RECEIPT_RENDER_SECONDS"]).render(html)
     signer = load_signer(config["RECEIPT_SIGNING_P12"], config["RECEIPT_SIGNING_PASSPHRASE"])
     signed = sign_pdf(
         pdf, signer, reason=f"Handover receipt {number}", tsa_url=config["RECEIPT_TSA_URL"],
         timestamper=config.get("RECEIPT_TIMESTAMPER"),
     )
-    receipt = Receipt(
-        handover=handover, number=number, code_hash=_digest(normalise_code(code)),
+    return Receipt(
+        handover_id=handover.id, number=number, code_hash=_digest(normalise_code(code)),
         locale=locale, pdf=signed.pdf, sha256=hashlib.sha256(signed.pdf).hexdigest(),
-        issued_at=issued_at, timestamped=signed.timestamped,
+        issued_at=closing.closed_at, timestamped=signed.timestamped,
         timestamp_problem=signed.timestamp_problem,
     )
-    db.session.add(receipt)
-    return receipt
 
 
-def receipt_context(handover: Handover, *, number: str, code: str, issued_at) -> dict[str, Any]:
+def receipt_context(
+    handover: Handover, *, number: str, code: str, closing: Closing
+) -> dict[str, Any]:
     """Return everything the print template shows, as plain values (no models)."""
     url = verify_url(number, code)
-    events = db.session.scalars(
+    stored = db.session.scalars(
         db.select(AuditEvent).where(AuditEvent.handover_id == handover.id).order_by(AuditEvent.id)
     )
+    events = [*stored, *closing.events]
     return {
         "number": number,
         "code": code,
         "verify_page": verify_page(),
         "qr": qr_svg(url),
-        "issued_at": issued_at,
+        "issued_at": closing.closed_at,
         "facts": {
             name: getattr(handover, name)
             for name in (
                 "order_number", "account_number", "contract_number", "contract_pages",
                 "subscriber_name", "phone", "address", "services", "tariff_name",
                 "monthly_fee", "billing_method", "portal_login", "documents",
-                "subscriber_signed_at", "closed_at",
+                "subscriber_signed_at",
             )
-        },
+        } | {"closed_at": closing.closed_at},
         "discounts": [{"source": d.source, **d.as_terms().as_dict()} for d in handover.discounts],
         "equipment": [
             {"kind": e.kind, "model": e.model, "serial": e.serial, "terms": e.terms,
@@ -143,7 +155,7 @@ def receipt_context(handover: Handover, *, number: str, code: str, issued_at) ->
             for d in handover.discrepancies
         ],
         "subscriber_signature": signature_values(handover.signature_of(Signer.SUBSCRIBER)),
-        "technician_signature": signature_values(handover.signature_of(Signer.TECHNICIAN)),
+        "technician_signature": signature_values(closing.countersignature),
         "audit": [
             {"event": e.event, "at": e.created_at, "ip": e.ip, "user_agent": e.user_agent}
             for e in events
