@@ -183,8 +183,17 @@ def _root(path: str, modified: float) -> x509.Certificate:
 
 
 def our_root() -> x509.Certificate:
+    """Return our root certificate, read once per process (again if the file changes)."""
     path = current_app.config["RECEIPT_TRUST_ROOT"]
     return _root(path, Path(path).stat().st_mtime)
+
+
+@cache
+def _as_asn1(root: x509.Certificate):
+    from asn1crypto import x509 as asn1_x509
+    from cryptography.hazmat.primitives.serialization import Encoding
+
+    return asn1_x509.Certificate.load(root.public_bytes(Encoding.DER))
 
 
 MAX_CHAIN = 4
@@ -246,13 +255,12 @@ def verify_pdf(data: bytes) -> Verification:
 
 
 def _intact_and_complete(signature, moment) -> bool:
-    from pyhanko.keys import load_cert_from_pemder
     from pyhanko.sign.validation import validate_pdf_signature
     from pyhanko.sign.validation.status import SignatureCoverageLevel
     from pyhanko_certvalidator import ValidationContext
 
     context = ValidationContext(
-        trust_roots=[load_cert_from_pemder(current_app.config["RECEIPT_TRUST_ROOT"])],
+        trust_roots=[_as_asn1(our_root())],
         allow_fetching=False,
         moment=moment,
     )
