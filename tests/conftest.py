@@ -221,6 +221,17 @@ def csrf_token(html: str) -> str:
     return match.group(1)
 
 
+def press(client, handover, action: str, data: dict | None = None, **kwargs):
+    """Press a button on the handover's page (freeze, reopen, close), as a browser would:
+    open the page, then post to /handovers/<id>/<action> with the page's CSRF token."""
+    page = client.get(f"/handovers/{handover.public_id}", **kwargs)
+    return client.post(
+        f"/handovers/{handover.public_id}/{action}",
+        data={"csrf_token": csrf_token(page.text), **(data or {})},
+        **kwargs,
+    )
+
+
 def post_form(client, url: str, data: dict, **kwargs):
     """Open the page, then submit the data with the page's CSRF token, as a browser would."""
     page = client.get(url, **kwargs)
@@ -281,11 +292,7 @@ def close_job(app, technician, handover, token, answers=None, locale="ru"):
         app.test_client(), token, answers or all_yes_answers(), headers={"Accept-Language": locale}
     )
     tech = app.test_client(user=technician)
-    page = tech.get(f"/handovers/{handover.public_id}")
-    closed = tech.post(
-        f"/handovers/{handover.public_id}/close",
-        data={"csrf_token": csrf_token(page.text), "signature": drawn_signature()},
-    )
+    closed = press(tech, handover, "close", {"signature": drawn_signature()})
     assert closed.status_code == 302, closed.text
     with app.app_context():
         receipt = db.session.scalar(db.select(Receipt).where(Receipt.handover_id == handover.id))

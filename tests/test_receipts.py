@@ -15,7 +15,9 @@ from tests.conftest import (
     csrf_token,
     freeze,
     make_handover,
+    press,
     signing_files,
+    submit_checklist,
 )
 from webapp.extensions import db
 from webapp.models import AuditEvent, Handover, Receipt
@@ -174,12 +176,8 @@ def test_a_stored_receipt_cannot_be_changed(app, receipt_pdf, statement):
 def test_closing_twice_makes_one_receipt(app, technician, job, receipt_pdf):
     handover, _ = job
     tech = app.test_client(user=technician)
-    page = tech.get(f"/handovers/{handover.public_id}")
-    again = tech.post(
-        f"/handovers/{handover.public_id}/close",
-        data={"csrf_token": csrf_token(page.text), "typed_name": "Tech"},
-        follow_redirects=True, headers=EN,
-    )
+    again = press(tech, handover, "close", {"typed_name": "Tech"},
+                  follow_redirects=True, headers=EN)
     assert "can be closed only after the subscriber has signed" in again.text
     with app.app_context():
         assert db.session.query(Receipt).count() == 1
@@ -188,16 +186,10 @@ def test_closing_twice_makes_one_receipt(app, technician, job, receipt_pdf):
 def test_without_a_receipt_the_job_is_not_closed(app, technician, job):
     handover, token = job
     app.config["RECEIPT_SIGNING_P12"] = "/nonexistent/signing.p12"
-    from tests.conftest import submit_checklist
-
     submit_checklist(app.test_client(), token, all_yes_answers())
     tech = app.test_client(user=technician)
-    page = tech.get(f"/handovers/{handover.public_id}")
-    response = tech.post(
-        f"/handovers/{handover.public_id}/close",
-        data={"csrf_token": csrf_token(page.text), "typed_name": "Tech"},
-        follow_redirects=True, headers=EN,
-    )
+    response = press(tech, handover, "close", {"typed_name": "Tech"},
+                     follow_redirects=True, headers=EN)
     assert "The receipt could not be produced" in response.text
     with app.app_context():
         assert db.session.get(Handover, handover.id).status == "subscriber_signed"
@@ -497,16 +489,12 @@ def test_the_subscriber_page_offers_the_receipt_once_the_job_is_closed(
 ):
     handover, token = job
     subscriber = app.test_client()
-    from tests.conftest import submit_checklist
-
     submit_checklist(subscriber, token, all_yes_answers(), headers=EN)
     waiting = subscriber.get(f"/s/{token}", headers=EN).text
     assert 'http-equiv="refresh"' in waiting and "receipt.pdf" not in waiting
 
     tech = app.test_client(user=technician)
-    page = tech.get(f"/handovers/{handover.public_id}")
-    tech.post(f"/handovers/{handover.public_id}/close",
-              data={"csrf_token": csrf_token(page.text), "typed_name": "Tech"})
+    press(tech, handover, "close", {"typed_name": "Tech"})
     ready = subscriber.get(f"/s/{token}", headers=EN).text
     assert f'href="/s/{token}/receipt.pdf"' in ready and 'http-equiv="refresh"' not in ready
     staff_page = tech.get(f"/handovers/{handover.public_id}", headers=EN).text
@@ -551,7 +539,6 @@ def test_a_render_over_budget_fails_loudly_and_the_next_one_works(monkeypatch):
 
 def test_the_subscriber_can_download_after_a_late_close(app, technician, job):
     handover, token = job
-    from tests.conftest import submit_checklist
     from webapp.db_types import now_utc
 
     submit_checklist(app.test_client(), token, all_yes_answers())
@@ -559,7 +546,5 @@ def test_the_subscriber_can_download_after_a_late_close(app, technician, job):
         db.session.get(Handover, handover.id).link_expires_at = now_utc()  # the link ran out
         db.session.commit()
     tech = app.test_client(user=technician)
-    page = tech.get(f"/handovers/{handover.public_id}")
-    tech.post(f"/handovers/{handover.public_id}/close",
-              data={"csrf_token": csrf_token(page.text), "typed_name": "Tech"})
+    press(tech, handover, "close", {"typed_name": "Tech"})
     assert app.test_client().get(f"/s/{token}/receipt.pdf").status_code == 200

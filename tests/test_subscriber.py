@@ -13,6 +13,7 @@ from tests.conftest import (
     hidden_fields,
     make_handover,
     post_form,
+    press,
     submit_checklist,
     valid_form,
 )
@@ -58,10 +59,7 @@ def count(app, model) -> int:
 
 def test_ready_for_the_subscriber_shows_a_qr_code_and_link(app, technician, handover):
     tech = app.test_client(user=technician)
-    page = tech.get(f"/handovers/{handover.public_id}", headers=EN)
-    response = tech.post(
-        f"/handovers/{handover.public_id}/freeze", data={"csrf_token": csrf_token(page.text)}
-    )
+    response = press(tech, handover, "freeze")
     assert response.status_code == 302
 
     page = tech.get(f"/handovers/{handover.public_id}", headers=EN).text
@@ -88,10 +86,7 @@ def test_taking_the_facts_back_keeps_the_link_and_bumps_the_version(
     app, technician, handover, token
 ):
     tech = app.test_client(user=technician)
-    page = tech.get(f"/handovers/{handover.public_id}")
-    reopened = tech.post(
-        f"/handovers/{handover.public_id}/reopen", data={"csrf_token": csrf_token(page.text)}
-    )
+    reopened = press(tech, handover, "reopen")
     assert reopened.headers["Location"] == f"/handovers/{handover.public_id}/edit"
 
     subscriber = app.test_client()
@@ -107,10 +102,7 @@ def test_taking_the_facts_back_keeps_the_link_and_bumps_the_version(
 
 def test_only_the_own_technician_freezes(app, other_technician, handover):
     intruder = app.test_client(user=other_technician)
-    page = intruder.get("/handovers/")
-    response = intruder.post(
-        f"/handovers/{handover.public_id}/freeze", data={"csrf_token": csrf_token(page.text)}
-    )
+    response = press(intruder, handover, "freeze")  # the token comes from the 404 page
     assert response.status_code == 404
     assert stored(app, handover).status == "draft"
 
@@ -354,19 +346,12 @@ def test_a_post_without_csrf_token_is_rejected(app, handover, token):
     assert stored(app, handover).status == "awaiting_subscriber"
 
 
-def take_back(client, handover) -> None:
-    page = client.get(f"/handovers/{handover.public_id}")
-    client.post(
-        f"/handovers/{handover.public_id}/reopen", data={"csrf_token": csrf_token(page.text)}
-    )
-
-
 def test_answers_to_changed_facts_are_invalidated(app, technician, handover, token):
     subscriber = app.test_client()
     page = subscriber.get(f"/s/{token}", headers=EN)
 
     tech = app.test_client(user=technician)
-    take_back(tech, handover)
+    press(tech, handover, "reopen")
     post_form(tech, f"/handovers/{handover.public_id}/edit", valid_form(tariff_name="Home 900"))
     freeze(app, handover)
 
@@ -449,12 +434,8 @@ def test_simultaneous_submissions_sign_exactly_once(app, handover, token, same_s
 
 def test_closing_before_the_subscriber_signs_is_refused(app, technician, handover, token):
     tech = app.test_client(user=technician)
-    page = tech.get(f"/handovers/{handover.public_id}")
-    response = tech.post(
-        f"/handovers/{handover.public_id}/close",
-        data={"csrf_token": csrf_token(page.text), "typed_name": "Tech"},
-        follow_redirects=True, headers=EN,
-    )
+    response = press(tech, handover, "close", {"typed_name": "Tech"},
+                     follow_redirects=True, headers=EN)
     assert "The job can be closed only after the subscriber has signed." in response.text
     assert stored(app, handover).status == "awaiting_subscriber"
 
@@ -465,10 +446,7 @@ def test_technician_countersigns_and_closes(app, technician, handover, token):
     page = tech.get(f"/handovers/{handover.public_id}", headers=EN)
     assert "Countersign and close the job" in page.text
 
-    response = tech.post(
-        f"/handovers/{handover.public_id}/close",
-        data={"csrf_token": csrf_token(page.text), "signature": drawn_signature()},
-    )
+    response = press(tech, handover, "close", {"signature": drawn_signature()})
     assert response.status_code == 302
     closed = stored(app, handover)
     assert closed.status == "closed" and closed.closed_at is not None
@@ -480,11 +458,7 @@ def test_technician_countersigns_and_closes(app, technician, handover, token):
 def test_countersigning_needs_a_signature(app, technician, handover, token):
     submit_checklist(app.test_client(), token, all_yes_answers())
     tech = app.test_client(user=technician)
-    page = tech.get(f"/handovers/{handover.public_id}")
-    response = tech.post(
-        f"/handovers/{handover.public_id}/close",
-        data={"csrf_token": csrf_token(page.text), "signature": ""}, headers=EN,
-    )
+    response = press(tech, handover, "close", {"signature": ""}, headers=EN)
     assert response.status_code == 400
     assert "Sign in the box, or type your full name instead." in response.text
     assert stored(app, handover).status == "subscriber_signed"
@@ -555,7 +529,7 @@ def test_the_facts_cannot_be_taken_back_once_signed(app, technician, handover, t
         assert loaded.status == "subscriber_signed"
 
     tech = app.test_client(user=technician)
-    take_back(tech, handover)
+    press(tech, handover, "reopen")
     assert stored(app, handover).status == "subscriber_signed"
     page = tech.get(f"/handovers/{handover.public_id}", headers=EN)
     assert "Countersign and close the job" in page.text
