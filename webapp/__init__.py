@@ -78,6 +78,7 @@ def register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["public_id"] = PublicIdConverter
 
+    from webapp.admin import bp as admin_bp
     from webapp.auth import bp as auth_bp
     from webapp.handovers import bp as handovers_bp
     from webapp.main import bp as main_bp
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(handovers_bp, url_prefix="/handovers")
     app.register_blueprint(subscriber_bp)
     app.register_blueprint(receipts_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
 
 
 def register_errorhandlers(app: Flask) -> None:

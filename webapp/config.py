@@ -48,6 +48,7 @@ class Config:
     # Where the QR code on a receipt points; by default the address the request came to.
     PUBLIC_URL: str | None = None
     HANDOVERS_PER_PAGE = 20
+    STAFF_PER_PAGE = 50
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:

@@ -69,6 +69,11 @@ EVENTS = {
     "handover.closed": _l("Job closed"),
     "receipt.issued": _l("Receipt issued"),
     "receipt.downloaded": _l("Receipt downloaded"),
+    "staff.created": _l("Staff account created"),
+    "staff.role_changed": _l("Staff role changed"),
+    "staff.deactivated": _l("Staff account deactivated"),
+    "staff.reactivated": _l("Staff account reactivated"),
+    "staff.password_reset": _l("Staff password reset"),
 }
 
 
