@@ -398,3 +398,15 @@ def test_a_reset_password_is_stored_only_as_a_hash(app, admin_client, technician
         assert user.check_password(password)
     assert not any(password in text for text in everything)
 
+
+def test_a_password_reset_ends_the_sessions_made_with_the_old_password(
+    app, admin_client, technician
+):
+    signed_in = app.test_client()
+    sign_in(signed_in, "tech")
+    assert signed_in.get("/handovers/").status_code == 200
+
+    press(admin_client, technician, "password")
+
+    response = signed_in.get("/handovers/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from datetime import datetime
 from decimal import Decimal
@@ -49,6 +50,15 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
 
     handovers: Mapped[list[Handover]] = relationship(back_populates="technician")
+
+    def get_id(self) -> str:
+        """Return what the session remembers: the id, and a stamp of the password hash,
+        so a new password ends every session (and "remember me" cookie) made with the old one."""
+        return f"{self.id}.{self.session_stamp}"
+
+    @property
+    def session_stamp(self) -> str:
+        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password, never the password itself."""

@@ -1,5 +1,6 @@
 """Staff sign-in and sign-out."""
 
+import hmac
 import secrets
 from functools import cache
 
@@ -23,11 +24,15 @@ def _stand_in_user() -> User:
     return User(password_hash=generate_password_hash(secrets.token_urlsafe(16)))
 
 
-def load_user(user_id: str) -> User | None:
-    """Return the signed-in user for Flask-Login."""
+def load_user(session_id: str) -> User | None:
+    """Return the signed-in user for Flask-Login, unless the password changed since."""
+    user_id, _, stamp = session_id.partition(".")
     if not user_id.isdigit():
         return None
-    return db.session.get(User, int(user_id))
+    user = db.session.get(User, int(user_id))
+    if user is None or not hmac.compare_digest(stamp, user.session_stamp):
+        return None
+    return user
 
 
 @bp.route("/login", methods=["GET", "POST"])
