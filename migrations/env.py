@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from webapp.support.search import include_object
+
 config = context.config
 if config.config_file_name is not None:
     # Keep the application's and pytest's loggers working after migrations run.
@@ -22,6 +24,7 @@ def _options(dialect_name: str) -> dict:
         "target_metadata": target_metadata,
         "compare_type": True,
         "render_as_batch": dialect_name == "sqlite",
+        "include_object": include_object,
     }
 
 

@@ -6,6 +6,14 @@ import pytest
 
 from webapp.domain.money import AmountError, as_hundredths, from_hundredths, parse_amount
 from webapp.domain.phone import PhoneError, format_phone, normalise_phone
+from webapp.domain.search import (
+    SIMILARITY_THRESHOLD,
+    parse_query,
+    searchable_text,
+    similarity,
+    trigrams,
+    trigrams_to_look_up,
+)
 from webapp.domain.text import has_control_characters
 
 
@@ -69,3 +77,44 @@ def test_control_characters_are_detected(text):
 @pytest.mark.parametrize("text", ["Иван Петров", "ул. Ленина, д. 5", "<b>bold</b>", "a/b-c"])
 def test_ordinary_text_has_no_control_characters(text):
     assert not has_control_characters(text)
+
+
+# What support types into the search box
+
+
+@pytest.mark.parametrize(
+    ("typed", "phone"),
+    [("8 912 345-67-89", "+79123456789"), ("+7 (912) 3456789", "+79123456789"),
+     ("89123456789", "+79123456789"), ("1234567890", None), ("12-34", None),
+     ("Ленина 5", None)],
+)
+def test_a_dictated_phone_is_read_in_e164(typed, phone):
+    assert parse_query(typed).phone == phone
+
+
+def test_numbers_are_looked_up_as_typed_without_spaces_and_receipts_in_capitals():
+    query = parse_query("  ho-2345-6789 ")
+    assert "HO-2345-6789" in query.identifiers
+    assert set(parse_query("12 34 56").identifiers) == {"12 34 56", "123456"}
+    assert parse_query("12 34 56").fuzzy == ""  # no letters: never a loose match
+
+
+def test_address_words_and_punctuation_do_not_count():
+    assert searchable_text("Пётр Иванов", "г. Пермь, ул. Ленина, д. 5, кв. 12") == (
+        "петр иванов пермь ленина 5 12"
+    )
+    assert searchable_text("%_'\\\"") == ""
+
+
+def test_similarity_is_the_share_of_the_query_found_in_any_word_order():
+    query = trigrams("ленина 5")
+    assert similarity(query, "пермь 5 ленина 12") == 1
+    assert 0.5 < similarity(trigrams("ленона 5"), "ленина 5") < 1
+    assert similarity(query, "мира 7") == 0
+
+
+def test_the_rarest_trigrams_cover_every_possible_match():
+    query = trigrams("соколова")
+    picked = trigrams_to_look_up(query, sorted(query))
+    # A document lacking every picked trigram holds too little of the query to match.
+    assert (len(query) - len(picked)) / len(query) < SIMILARITY_THRESHOLD

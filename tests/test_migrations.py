@@ -11,6 +11,7 @@ from tests.conftest import add_user
 from webapp import audit
 from webapp.extensions import db
 from webapp.models import AuditEvent
+from webapp.support.search import include_object
 
 APP_TABLES = {"users", "handovers", "discounts", "equipment_items", "audit_events"}
 
@@ -24,7 +25,9 @@ def test_migrations_build_the_models_schema_from_empty(app):
 
         assert set(inspect(db.engine).get_table_names()) >= APP_TABLES
         with db.engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": include_object}
+            )
             assert compare_metadata(context, db.metadata) == []
 
 

@@ -84,6 +84,7 @@ def register_blueprints(app: Flask) -> None:
     from webapp.main import bp as main_bp
     from webapp.receipts import bp as receipts_bp
     from webapp.subscriber import bp as subscriber_bp
+    from webapp.support import bp as support_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(subscriber_bp)
     app.register_blueprint(receipts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(support_bp, url_prefix="/support")
 
 
 def register_errorhandlers(app: Flask) -> None:

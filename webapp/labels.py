@@ -8,6 +8,7 @@ from webapp.domain.terms import (
     BillingMethod,
     DiscountKind,
     DiscountSource,
+    DiscrepancyStatus,
     Document,
     EquipmentTerms,
     EquipmentType,
@@ -53,6 +54,9 @@ LABELS = {
     EquipmentTerms.RENTED: _l("Rented"),
     EquipmentTerms.SOLD: _l("Sold"),
     EquipmentTerms.OWN: _l("Subscriber's own"),
+    DiscrepancyStatus.OPEN: _l("Open"),
+    DiscrepancyStatus.CONTACTED: _l("Contacted"),
+    DiscrepancyStatus.RESOLVED: _l("Resolved"),
 }
 
 
@@ -69,6 +73,9 @@ EVENTS = {
     "handover.closed": _l("Job closed"),
     "receipt.issued": _l("Receipt issued"),
     "receipt.downloaded": _l("Receipt downloaded"),
+    "receipt.viewed": _l("Receipt opened by staff"),
+    "discrepancy.contacted": _l("Support contacted the subscriber about a discrepancy"),
+    "discrepancy.resolved": _l("Support resolved a discrepancy"),
     "staff.created": _l("Staff account created"),
     "staff.role_changed": _l("Staff role changed"),
     "staff.deactivated": _l("Staff account deactivated"),

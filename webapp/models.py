@@ -10,17 +10,19 @@ from enum import StrEnum
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db_types import Hundredths, UTCDateTime, now_utc
 from webapp.domain.checklist import DiscountTerms
+from webapp.domain.search import searchable_text
 from webapp.domain.states import EDITABLE_STATUSES
 from webapp.domain.terms import (
     BillingMethod,
     DiscountKind,
     DiscountSource,
+    DiscrepancyStatus,
     EquipmentTerms,
     EquipmentType,
     HandoverStatus,
@@ -121,6 +123,9 @@ class Handover(db.Model):
     subscriber_locale: Mapped[str | None] = mapped_column(String(5))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, onupdate=now_utc)
+    # Name and address folded for loose matching; indexed by trigrams (pg_trgm on
+    # PostgreSQL, an FTS5 table kept in step by triggers on SQLite, see migration 0004).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     technician: Mapped[User] = relationship(back_populates="handovers")
     __mapper_args__ = {"version_id_col": row_version}
@@ -141,7 +146,7 @@ class Handover(db.Model):
         cascade="all, delete-orphan", order_by="Signature.id"
     )
     discrepancies: Mapped[list[Discrepancy]] = relationship(
-        cascade="all, delete-orphan", order_by="Discrepancy.id"
+        back_populates="handover", cascade="all, delete-orphan", order_by="Discrepancy.id"
     )
     receipt: Mapped[Receipt | None] = relationship(back_populates="handover")
 
@@ -171,6 +176,12 @@ class Handover(db.Model):
 
     def answer_to(self, item: str) -> ChecklistAnswer | None:
         return next((a for a in self.answers if a.item == item), None)
+
+
+@event.listens_for(Handover, "before_insert")
+@event.listens_for(Handover, "before_update")
+def _keep_search_text(mapper, connection, handover: Handover) -> None:
+    handover.search_text = searchable_text(handover.subscriber_name or "", handover.address or "")
 
 
 class HandoverPart:
@@ -260,8 +271,31 @@ class Discrepancy(db.Model):
     source: Mapped[str] = mapped_column(String(16))
     recorded: Mapped[dict[str, Any]] = mapped_column(JSON)
     stated: Mapped[dict[str, Any]] = mapped_column(JSON)
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    status: Mapped[str] = mapped_column(String(16), default=DiscrepancyStatus.OPEN, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    handover: Mapped[Handover] = relationship(back_populates="discrepancies")
+    notes: Mapped[list[DiscrepancyNote]] = relationship(
+        back_populates="discrepancy", order_by="DiscrepancyNote.id"
+    )
+
+
+class DiscrepancyNote(db.Model):
+    """What support did about a discrepancy: the status it moved to and why."""
+
+    __tablename__ = "discrepancy_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    discrepancy_id: Mapped[int] = mapped_column(
+        ForeignKey("discrepancies.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    status: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str] = mapped_column(String(1000))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+
+    discrepancy: Mapped[Discrepancy] = relationship(back_populates="notes")
+    author: Mapped[User] = relationship()
 
 
 class Receipt(db.Model):

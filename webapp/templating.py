@@ -7,12 +7,21 @@ from typing import Any
 
 import segno
 from flask import Flask, has_request_context, request
-from flask_babel import format_currency, format_datetime, format_decimal, get_locale, ngettext
+from flask_babel import (
+    format_currency,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+    ngettext,
+)
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from webapp.domain.checklist import DiscountTerms
 from webapp.domain.phone import format_phone
+from webapp.domain.privacy import last_digits
 from webapp.domain.signature import drawing_from_dict, svg_path
 from webapp.domain.terms import DiscountKind
 from webapp.labels import label
@@ -83,7 +92,8 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         money=money, number=number, when=when, phone=format_phone, label=label,
         discount=discount, qr_svg=qr_svg, amount=lambda text: money(Decimal(str(text))),
-        signature_values=signature_values,
+        signature_values=signature_values, masked=last_digits, day=format_date,
+        percent=lambda share: format_percent(share, "#,##0%"),
     )
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))
     app.context_processor(page_forms)

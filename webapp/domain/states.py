@@ -2,7 +2,7 @@
 
 from enum import StrEnum
 
-from webapp.domain.terms import HandoverStatus
+from webapp.domain.terms import DiscrepancyStatus, HandoverStatus
 
 
 class Action(StrEnum):
@@ -51,3 +51,18 @@ def source_of(action: Action) -> HandoverStatus:
 def allows(status: str, action: Action) -> bool:
     """Tell whether the action is possible in this state."""
     return (status, action) in TRANSITIONS
+
+
+# Support works a discrepancy: it may note another contact, but a resolved one stays resolved.
+DISCREPANCY_MOVES: dict[DiscrepancyStatus, frozenset[DiscrepancyStatus]] = {
+    DiscrepancyStatus.OPEN: frozenset({DiscrepancyStatus.CONTACTED, DiscrepancyStatus.RESOLVED}),
+    DiscrepancyStatus.CONTACTED: frozenset(
+        {DiscrepancyStatus.CONTACTED, DiscrepancyStatus.RESOLVED}
+    ),
+    DiscrepancyStatus.RESOLVED: frozenset(),
+}
+
+
+def discrepancy_may_move(status: str, to: str) -> bool:
+    """Tell whether support may mark a discrepancy in this status as `to`."""
+    return to in DISCREPANCY_MOVES.get(status, frozenset())

@@ -58,3 +58,11 @@ class EquipmentTerms(StrEnum):
     RENTED = "rented"
     SOLD = "sold"
     OWN = "own"
+
+
+class DiscrepancyStatus(StrEnum):
+    """How far support has got in putting a discrepancy right."""
+
+    OPEN = "open"
+    CONTACTED = "contacted"  # support has spoken to the subscriber
+    RESOLVED = "resolved"

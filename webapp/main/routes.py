@@ -6,6 +6,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from webapp import i18n
+from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.main import bp
 from webapp.main.forms import LanguageForm
@@ -16,6 +17,8 @@ from webapp.routing import safe_next
 def index():
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login"))
+    if current_user.has_role(Role.SUPPORT, Role.ADMIN):
+        return redirect(url_for("support.search"))
     return redirect(url_for("handovers.index"))
 
 

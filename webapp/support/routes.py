@@ -1,0 +1,178 @@
+"""The support workspace: search, receipt pages, the discrepancy queue, technicians' quality."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_timezone
+from flask_babel import gettext as _
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from webapp import audit
+from webapp.access import roles_required
+from webapp.domain.search import RECEIPT_NUMBER, parse_query
+from webapp.domain.terms import Role
+from webapp.extensions import db
+from webapp.models import Discrepancy, Receipt, User
+from webapp.receipts.routes import send_receipt
+from webapp.receipts.service import verify_pdf
+from webapp.routing import page_number, safe_next
+from webapp.support import bp
+from webapp.support.forms import ANY, NoteForm, PeriodForm, SearchForm
+from webapp.support.search import Filters, find
+from webapp.support.service import (
+    WATCHED_ITEMS,
+    DiscrepancyRefused,
+    open_discrepancies,
+    other_readers,
+    quality,
+    trail,
+    work_on,
+)
+
+SUPPORT = (Role.SUPPORT, Role.ADMIN)
+QUALITY_PERIOD = timedelta(days=30)
+
+
+def start_of(day: date) -> datetime:
+    """Return the moment the day begins in the configured time zone."""
+    return datetime.combine(day, time.min, tzinfo=get_timezone())
+
+
+def technician_choices() -> list[SelectChoice]:
+    people = db.session.scalars(
+        db.select(User).where(User.role == Role.TECHNICIAN).order_by(User.full_name)
+    )
+    return [SelectChoice(str(user.id), user.full_name) for user in people]
+
+
+def filters_of(form: SearchForm) -> Filters:
+    yes_no = {"yes": True, "no": False}
+    return Filters(
+        since=start_of(form.since.data) if form.since.data else None,
+        until=start_of(form.until.data + timedelta(days=1)) if form.until.data else None,
+        status=form.status.data or None,
+        technician_id=int(form.technician.data) if form.technician.data else None,
+        with_discrepancies=yes_no.get(form.discrepancies.data),
+        unconfirmed=form.unconfirmed.data or None,
+    )
+
+
+@bp.route("/")
+@roles_required(*SUPPORT)
+def search():
+    form = SearchForm(request.args)
+    form.technician.choices = [ANY, *technician_choices()]
+    results = None
+    if request.args and form.validate():
+        per_page = current_app.config["HANDOVERS_PER_PAGE"]
+        results = find(parse_query(form.q.data or ""), filters_of(form), page_number(), per_page)
+    shared = {k: v for k, v in request.args.items() if k != "page"}
+    page = render_template("support/search.html", form=form, results=results, shared=shared)
+    return page, 400 if form.errors else 200
+
+
+def note_prefix(discrepancy: Discrepancy) -> str:
+    # Several note forms share a page; the prefix keeps their fields' ids apart.
+    return f"d{discrepancy.id}"
+
+
+def note_forms(discrepancies: list[Discrepancy]) -> dict[int, NoteForm]:
+    return {d.id: NoteForm(formdata=None, prefix=note_prefix(d)) for d in discrepancies}
+
+
+def get_receipt_or_404(number: str) -> Receipt:
+    receipt = None
+    if RECEIPT_NUMBER.fullmatch(number):
+        receipt = db.session.scalar(db.select(Receipt).where(Receipt.number == number))
+    if receipt is None:
+        abort(404)
+    return receipt
+
+
+@bp.route("/receipts/<number>")
+@roles_required(*SUPPORT)
+def receipt(number: str):
+    receipt = get_receipt_or_404(number)
+    handover = receipt.handover
+    # Every look at personal data is accounted for: who, when, from where.
+    audit.record("receipt.viewed", handover=handover, details={"receipt": receipt.number})
+    db.session.commit()
+    return render_template(
+        "support/receipt.html",
+        receipt=receipt,
+        handover=handover,
+        verification=verify_pdf(receipt.pdf),
+        readers=other_readers(handover, current_user),
+        events=trail(handover),
+        note_forms=note_forms(handover.discrepancies),
+    )
+
+
+@bp.route("/receipts/<number>.pdf")
+@roles_required(*SUPPORT)
+def receipt_pdf(number: str):
+    receipt = get_receipt_or_404(number)
+    audit.record(
+        "receipt.downloaded", handover=receipt.handover,
+        details={"receipt": receipt.number, "by": "support"},
+    )
+    db.session.commit()
+    return send_receipt(receipt)
+
+
+@bp.route("/discrepancies")
+@roles_required(*SUPPORT)
+def discrepancies():
+    per_page = current_app.config["HANDOVERS_PER_PAGE"]
+    page = page_number()
+    waiting, has_next = open_discrepancies(page, per_page)
+    return render_template(
+        "support/discrepancies.html",
+        discrepancies=waiting,
+        page=page,
+        has_next=has_next,
+        note_forms=note_forms(waiting),
+    )
+
+
+@bp.route("/discrepancies/<int:discrepancy_id>", methods=["GET", "POST"])
+@roles_required(*SUPPORT)
+def discrepancy(discrepancy_id: int):
+    discrepancy = db.session.get(Discrepancy, discrepancy_id)
+    if discrepancy is None:
+        abort(404)
+    form = NoteForm(prefix=note_prefix(discrepancy))
+    back = safe_next(request.args.get("next"))
+    if form.validate_on_submit():
+        try:
+            work_on(discrepancy, form.chosen_status(), form.note.data, current_user)
+        except DiscrepancyRefused:
+            flash(_("This discrepancy is already resolved; nothing was changed."), "error")
+            return redirect(url_for("support.discrepancy", discrepancy_id=discrepancy_id))
+        flash(_("Saved. The receipt itself stays exactly as signed."), "success")
+        return redirect(back)
+    code = 400 if form.is_submitted() else 200
+    return render_template(
+        "support/discrepancy.html", discrepancy=discrepancy, form=form, back=back
+    ), code
+
+
+@bp.route("/technicians")
+@roles_required(*SUPPORT)
+def technicians():
+    form = PeriodForm(request.args)
+    today = datetime.now(get_timezone()).date()
+    since, until = today - QUALITY_PERIOD, today
+    if request.args and form.validate():
+        since, until = form.since.data or since, form.until.data or until
+    elif not request.args:
+        form.since.data, form.until.data = since, until
+    sort = request.args.get("sort", "discrepancies")
+    rows = quality(start_of(since), start_of(until + timedelta(days=1)), sort)
+    return render_template(
+        "support/technicians.html", form=form, rows=rows, since=since, until=until,
+        sort=sort, watched=WATCHED_ITEMS,
+    )

@@ -1,0 +1,183 @@
+"""Support's work on receipts: who opened them, working discrepancies, technicians' quality."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from webapp import audit
+from webapp.domain.checklist import Item
+from webapp.domain.states import discrepancy_may_move
+from webapp.domain.terms import DiscrepancyStatus, HandoverStatus, Role
+from webapp.extensions import db
+from webapp.models import AuditEvent, ChecklistAnswer, Discrepancy, DiscrepancyNote, Handover, User
+
+# Staff access to a receipt that personal-data law expects to be accountable.
+ACCESS_EVENTS = ("receipt.viewed", "receipt.downloaded")
+
+
+@dataclass(frozen=True)
+class Access:
+    who: User
+    last: datetime
+    times: int
+
+
+def other_readers(handover: Handover, me: User) -> list[Access]:
+    """Return the other staff who opened or downloaded the receipt, most recent first."""
+    rows = db.session.execute(
+        sa.select(AuditEvent.actor_id, sa.func.max(AuditEvent.created_at), sa.func.count())
+        .where(
+            AuditEvent.handover_id == handover.id,
+            AuditEvent.event.in_(ACCESS_EVENTS),
+            AuditEvent.actor_id != me.id,
+        )
+        .group_by(AuditEvent.actor_id)
+        .order_by(sa.func.max(AuditEvent.created_at).desc())
+    ).all()
+    people = db.session.scalars(sa.select(User).where(User.id.in_([r[0] for r in rows])))
+    users = {user.id: user for user in people}
+    return [Access(users[actor_id], last, times) for actor_id, last, times in rows]
+
+
+def trail(handover: Handover) -> list[AuditEvent]:
+    """Return everything that happened to the handover, oldest first."""
+    return list(
+        db.session.scalars(
+            sa.select(AuditEvent)
+            .where(AuditEvent.handover_id == handover.id)
+            .order_by(AuditEvent.created_at, AuditEvent.id)
+        )
+    )
+
+
+class DiscrepancyRefused(Exception):
+    """The discrepancy cannot be marked so from where it stands (maybe someone just did)."""
+
+
+def work_on(discrepancy: Discrepancy, to: DiscrepancyStatus, note: str, author: User) -> None:
+    """Mark the discrepancy contacted or resolved with a note; the receipt stays as signed.
+
+    The status changes only if it is still what the agent saw, so two agents
+    working the same discrepancy at once cannot both resolve it.
+    """
+    seen = discrepancy.status
+    if not discrepancy_may_move(seen, to):
+        raise DiscrepancyRefused(seen)
+    moved = db.session.execute(
+        sa.update(Discrepancy)
+        .where(Discrepancy.id == discrepancy.id, Discrepancy.status == seen)
+        .values(status=to)
+        .execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        db.session.rollback()
+        raise DiscrepancyRefused(seen)
+    db.session.add(DiscrepancyNote(discrepancy=discrepancy, author=author, status=to, note=note))
+    audit.record(
+        f"discrepancy.{to}",
+        handover=discrepancy.handover,
+        details={"discrepancy": discrepancy.id, "item": discrepancy.item, "from": seen},
+    )
+    db.session.commit()
+    db.session.refresh(discrepancy)
+
+
+def open_discrepancies(page: int, per_page: int) -> tuple[list[Discrepancy], bool]:
+    """Return one page of discrepancies not yet resolved, oldest first: they waited longest."""
+    rows = db.session.scalars(
+        sa.select(Discrepancy)
+        .where(Discrepancy.status != DiscrepancyStatus.RESOLVED)
+        .order_by(Discrepancy.created_at, Discrepancy.id)
+        .offset((page - 1) * per_page)
+        .limit(per_page + 1)
+    ).all()
+    return list(rows[:per_page]), len(rows) > per_page
+
+
+# The checklist items whose No the quality page counts: the mission's two sore points.
+WATCHED_ITEMS = (Item.PORTAL_ACCESS, Item.FULL_CONTRACT)
+
+
+@dataclass
+class Quality:
+    technician: User
+    handovers: int = 0
+    with_discrepancies: int = 0
+    unconfirmed: dict[str, int] | None = None
+    most_frequent: str | None = None  # the checklist item most often in discrepancies
+
+    def share(self, count: int) -> float:
+        return count / self.handovers if self.handovers else 0.0
+
+    @property
+    def discrepancy_share(self) -> float:
+        return self.share(self.with_discrepancies)
+
+    def unconfirmed_share(self, item: str) -> float:
+        return self.share((self.unconfirmed or {}).get(item, 0))
+
+
+SORT_KEYS = {
+    "name": lambda q: q.technician.full_name.casefold(),
+    "handovers": lambda q: -q.handovers,
+    "discrepancies": lambda q: -q.discrepancy_share,
+    **{item.value: (lambda q, item=item: -q.unconfirmed_share(item)) for item in WATCHED_ITEMS},
+}
+
+
+def quality(since: datetime, until: datetime, sort: str = "discrepancies") -> list[Quality]:
+    """Return each technician's figures over the receipts of jobs created in the period."""
+    closed = sa.select(Handover.id, Handover.technician_id).where(
+        Handover.status == HandoverStatus.CLOSED,
+        Handover.created_at >= since,
+        Handover.created_at < until,
+    ).subquery()
+    counts = dict(
+        db.session.execute(
+            sa.select(closed.c.technician_id, sa.func.count()).group_by(closed.c.technician_id)
+        ).all()
+    )
+    # Every active technician, and anyone who did a job in the period (since deactivated, say).
+    people = db.session.scalars(
+        sa.select(User).where(
+            sa.or_(sa.and_(User.role == Role.TECHNICIAN, User.active), User.id.in_(counts))
+        )
+    )
+    figures = {
+        user.id: Quality(user, handovers=counts.get(user.id, 0), unconfirmed={}) for user in people
+    }
+    with_any = (
+        sa.select(closed.c.technician_id, sa.func.count(sa.distinct(Discrepancy.handover_id)))
+        .join(Discrepancy, Discrepancy.handover_id == closed.c.id)
+        .group_by(closed.c.technician_id)
+    )
+    for technician_id, count in db.session.execute(with_any):
+        figures[technician_id].with_discrepancies = count
+    said_no = (
+        sa.select(closed.c.technician_id, ChecklistAnswer.item, sa.func.count())
+        .join(ChecklistAnswer, ChecklistAnswer.handover_id == closed.c.id)
+        .where(ChecklistAnswer.item.in_(WATCHED_ITEMS), ChecklistAnswer.confirmed.is_(False))
+        .group_by(closed.c.technician_id, ChecklistAnswer.item)
+    )
+    for technician_id, item, count in db.session.execute(said_no):
+        figures[technician_id].unconfirmed[item] = count
+    by_item: dict[int, Counter] = defaultdict(Counter)
+    items = (
+        sa.select(closed.c.technician_id, Discrepancy.item, sa.func.count())
+        .join(Discrepancy, Discrepancy.handover_id == closed.c.id)
+        .group_by(closed.c.technician_id, Discrepancy.item)
+    )
+    for technician_id, item, count in db.session.execute(items):
+        by_item[technician_id][item] = count
+    for technician_id, counts in by_item.items():
+        # Ties go to the item first in the checklist, so the answer does not flicker.
+        order = {item: i for i, item in enumerate(Item)}
+        figures[technician_id].most_frequent = min(
+            counts, key=lambda item: (-counts[item], order.get(item, len(order)))
+        )
+    key = SORT_KEYS.get(sort, SORT_KEYS["discrepancies"])
+    return sorted(figures.values(), key=lambda q: (key(q), q.technician.full_name.casefold()))
