@@ -30,7 +30,10 @@ def require_chromium() -> None:
         pytest.skip("Debian's chromium is not installed (make test installs it as root)")
 
 
-@pytest.fixture(scope="session")
+# Per module, not per session: while Playwright's sync API runs, its event loop
+# counts as running in the main thread, and later tests that call asyncio.run()
+# (pyHanko signing a receipt) would fail.
+@pytest.fixture(scope="module")
 def browser():
     require_chromium()
     from playwright.sync_api import sync_playwright
