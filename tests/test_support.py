@@ -398,7 +398,8 @@ def test_a_discrepancy_is_worked_to_resolution_and_the_receipt_never_changes(
         assert hashlib.sha256(stored.pdf).hexdigest() == receipt.sha256 == stored.sha256
 
     # Resolved is final: a second agent's late click changes nothing.
-    response = post_note(support, "/support/discrepancies", discrepancy, "again", "contacted")
+    response = post_note(support, "/support/discrepancies", discrepancy, "again", "contacted",
+                         headers=EN)
     assert response.status_code == 302
     assert "already resolved" in support.get(response.headers["Location"], headers=EN).text
     assert only_discrepancy(app).status == "resolved"

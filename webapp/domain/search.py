@@ -1,5 +1,5 @@
 """What a support agent types into the search box, and how names and addresses
-match loosely: by shared trigrams, the way PostgreSQL's pg_trgm counts them."""
+are folded so that they match loosely."""
 
 from __future__ import annotations
 
@@ -47,22 +47,27 @@ def trigrams(text: str) -> frozenset[str]:
 
 
 def similarity(query: frozenset[str], document: str) -> float:
-    """Return the share of the query's trigrams that the document contains."""
+    """Return the share of the query's trigrams that the document holds, in any word order."""
     if not query:
         return 0.0
     return len(query & trigrams(document)) / len(query)
 
 
-def trigrams_to_look_up(query: frozenset[str], rarest_first: list[str]) -> list[str]:
-    """Return the fewest trigrams of which every match must contain at least one.
+def fragments(word: str) -> tuple[str, ...]:
+    """Return the pieces to look a word up by, padded as the index pads words
+    ("  word "): a document that has the word, even with one letter typed wrong,
+    holds at least one of them.
 
-    A document that matches holds at least SIMILARITY_THRESHOLD of the query's n
-    trigrams, so it lacks at most (1 - threshold) * n of them: any
-    floor((1 - threshold) * n) + 1 trigrams include one it has. Taking the rarest
-    makes that the shortest list of candidates.
+    Short words must be found whole ("5" is a house, not part of "15"); a word
+    of three to five letters may be the start of a longer one ("Ленин");
+    longer words are split in two, and one typo spoils at most one half.
     """
-    needed = int((1 - SIMILARITY_THRESHOLD) * len(query)) + 1
-    return rarest_first[:needed]
+    if len(word) < 3:
+        return (f"  {word} ",)
+    if len(word) < 6:
+        return (f"  {word}",)
+    half = len(word) // 2
+    return (f"  {word[:half]}", f"{word[half:]} ")
 
 
 @dataclass(frozen=True)

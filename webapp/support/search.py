@@ -2,8 +2,8 @@
 
 Numbers and phones are exact and use ordinary indexes. Names and addresses
 match by trigrams: pg_trgm's word similarity and its GIN index on PostgreSQL;
-on SQLite an FTS5 trigram table narrows the candidates and the same measure
-ranks them (see `webapp.domain.search`).
+on SQLite an FTS5 trigram table, asked for each word by fragments that
+survive a typo (see `webapp.domain.search.fragments`), ranked by bm25.
 """
 
 from __future__ import annotations
@@ -14,13 +14,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from webapp.domain.search import (
-    SIMILARITY_THRESHOLD,
-    Query,
-    similarity,
-    trigrams,
-    trigrams_to_look_up,
-)
+from webapp.domain.search import SIMILARITY_THRESHOLD, Query, fragments, similarity, trigrams
 from webapp.extensions import db
 from webapp.models import ChecklistAnswer, Discrepancy, Handover, Receipt
 
@@ -103,17 +97,17 @@ def _filtered(filters: Filters) -> sa.Select:
 
 
 def _exactly(query: Query) -> sa.ColumnElement[bool]:
+    # One indexed lookup per column, united: an OR across columns would make the
+    # planner scan the whole table instead.
     numbers = query.identifiers
-    by_receipt = sa.select(Receipt.handover_id).where(Receipt.number.in_(numbers))
-    conditions = [
-        Handover.account_number.in_(numbers),
-        Handover.contract_number.in_(numbers),
-        Handover.order_number.in_(numbers),
-        Handover.id.in_(by_receipt),
+    lookups = [
+        sa.select(Handover.id).where(column.in_(numbers))
+        for column in (Handover.account_number, Handover.contract_number, Handover.order_number)
     ]
+    lookups.append(sa.select(Receipt.handover_id).where(Receipt.number.in_(numbers)))
     if query.phone:
-        conditions.append(Handover.phone == query.phone)
-    return sa.or_(*conditions)
+        lookups.append(sa.select(Handover.id).where(Handover.phone == query.phone))
+    return Handover.id.in_(sa.union(*lookups))
 
 
 # What a result row shows, loaded with the page rather than row by row.
@@ -154,35 +148,60 @@ def _similar_postgresql(base: sa.Select, text: str, page: int, per_page: int) ->
     return _page_of(query, How.SIMILAR, page, per_page)
 
 
-VOCABULARY = sa.text("SELECT term, doc FROM handover_search_vocab WHERE term IN :terms").bindparams(
-    sa.bindparam("terms", expanding=True)
-)
-MATCHING = sa.text("SELECT rowid FROM handover_search WHERE handover_search MATCH :match")
+def _phrase(text: str) -> str:
+    return '"{}"'.format(text.replace('"', '""'))
+
+
+def _matching(words: list[str], joiner: str, pieces) -> str:
+    """Return an FTS5 query: each word by its pieces, the words joined by AND or OR."""
+    return f" {joiner} ".join(
+        "({})".format(" OR ".join(_phrase(piece) for piece in pieces(word))) for word in words
+    )
+
+
+def _whole(word: str) -> tuple[str, ...]:
+    # The word itself, or the start of a longer one ("Ленин"); short ones whole.
+    return (f"  {word} ",) if len(word) < 3 else (f"  {word}",)
+
+
+# How many of FTS5's best candidates are ranked again by trigram similarity.
+CANDIDATES = 200
 
 
 def _similar_sqlite(base: sa.Select, text: str, page: int, per_page: int) -> Results:
+    """Ask FTS5 for every word (each perhaps with a typo), failing that for any of
+    them; rank its best candidates by the share of the query's trigrams they hold."""
     wanted = trigrams(text)
-    in_documents = dict(db.session.execute(VOCABULARY, {"terms": sorted(wanted)}).all())
-    rarest_first = sorted(wanted, key=lambda gram: (in_documents.get(gram, 0), gram))
-    look_up = [g for g in trigrams_to_look_up(wanted, rarest_first) if in_documents.get(g)]
-    if not look_up:
-        return Results([], How.SIMILAR, page, False)
-    match = " OR ".join('"{}"'.format(gram.replace('"', '""')) for gram in look_up)
-    ids = MATCHING.bindparams(match=match).columns(sa.column("rowid", sa.Integer)).subquery()
-    candidates = db.session.execute(
-        base.with_only_columns(Handover.id, Handover.search_text, Handover.created_at).where(
-            Handover.id.in_(sa.select(ids.c.rowid))
+    words = text.split()
+    enough = max(CANDIDATES, page * per_page + 1)
+    # The words as typed first (the quickest to find); then allowing a typo in
+    # each; then any of the words.
+    attempts = [("AND", _whole), ("AND", fragments)]
+    if len(words) > 1:
+        attempts.append(("OR", fragments))
+    for joiner, pieces in attempts:
+        match = _matching(words, joiner, pieces)
+        found = sa.select(
+            sa.column("rowid", sa.Integer).label("id"), sa.column("rank").label("rank")
+        ).select_from(sa.table("handover_search")).where(
+            sa.text("handover_search MATCH :match").bindparams(match=match)
+        ).subquery()
+        candidates = db.session.execute(
+            base.with_only_columns(Handover.id, Handover.search_text)
+            .join(found, found.c.id == Handover.id)
+            .order_by(found.c.rank, Handover.created_at.desc(), Handover.id.desc())
+            .limit(enough)
+        ).all()
+        scored = sorted(
+            ((similarity(wanted, row.search_text), -n, row.id) for n, row in enumerate(candidates)),
+            reverse=True,
         )
-    ).all()
-    scored = [(similarity(wanted, row.search_text), row.created_at, row.id) for row in candidates]
-    ranked = sorted((s for s in scored if s[0] >= SIMILARITY_THRESHOLD), reverse=True)
+        ranked = [row_id for score, _n, row_id in scored if score >= SIMILARITY_THRESHOLD]
+        if ranked:
+            break
     start = (page - 1) * per_page
-    chosen = [row_id for _score, _created, row_id in ranked[start : start + per_page]]
-    by_id = {
-        h.id: h
-        for h in db.session.scalars(
-            sa.select(Handover).where(Handover.id.in_(chosen)).options(*SHOWN)
-        )
-    }
-    has_next = len(ranked) > start + per_page
+    chosen = ranked[start : start + per_page]
+    shown = db.session.scalars(sa.select(Handover).where(Handover.id.in_(chosen)).options(*SHOWN))
+    by_id = {handover.id: handover for handover in shown}
+    has_next = len(ranked) > start + per_page or len(candidates) == enough
     return Results([by_id[i] for i in chosen], How.SIMILAR, page, has_next)
