@@ -19,9 +19,14 @@ test: system-packages test-packages $(VENV)/.installed $(COMPILED)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Figures, not pass/fail: receipt render+sign times against a naive render, memory growth.
+# Figures, not pass/fail: receipt render+sign times against a naive render, memory
+# growth; support's lookups over BENCH_ROWS seeded receipts on SQLite and (as root,
+# on the local cluster) PostgreSQL, against a sequential scan.
+BENCH_ROWS ?= 1000000
 bench: system-packages $(VENV)/.installed $(COMPILED)
 	$(BIN)/python bench/receipts.py
+	@url=$$(scripts/postgresql-database handover_bench 2>/dev/null) || url=; \
+	$(BIN)/python bench/lookups.py --rows $(BENCH_ROWS) $${url:+--postgresql $$url}
 
 system-packages:
 	@scripts/system-packages

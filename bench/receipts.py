@@ -16,6 +16,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_migrate import upgrade
 
+from bench.stats import percentile, rss_mb
 from webapp import create_app
 from webapp.config import TestingConfig
 from webapp.extensions import db
@@ -27,16 +28,6 @@ from webapp.receipts.signing import (
 )
 
 RUNS, NAIVE_RUNS, MEMORY_RUNS = 100, 25, 300
-
-
-def rss_mb() -> float:
-    pages = int(Path("/proc/self/statm").read_text().split()[1])
-    return pages * 4096 / 2**20
-
-
-def percentile(values, share):
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 def receipt_html(app, *, largest: bool) -> str:

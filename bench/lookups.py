@@ -1,0 +1,167 @@
+"""Benchmark: support's lookups over many receipts, on SQLite and PostgreSQL, each
+beside a sequential ILIKE '%…%' scan measured in the same run.
+
+    python bench/lookups.py [--rows 1000000] [--postgresql URL]
+
+Seeds a fresh database per engine (bench/seed.py), then times the search
+support uses (`webapp.support.search.find`, as the page calls it) for exact
+lookups (account number, a phone dictated as "8 9xx xxx-xx-xx") and loose ones
+(a name or an address with one letter wrong). Prints figures only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import sqlalchemy as sa
+from flask_migrate import upgrade
+
+from bench.seed import seed
+from bench.stats import percentile
+from webapp import create_app
+from webapp.config import TestingConfig
+from webapp.domain.search import parse_query
+from webapp.extensions import db
+from webapp.models import Handover
+from webapp.support.search import Filters, find
+
+QUERIES = 100
+SCANS = 10
+PER_PAGE = 20
+
+
+def typo(word: str, rng: random.Random) -> str:
+    """Replace one letter inside the word, as a hurried agent would."""
+    position = rng.randrange(1, len(word) - 1)
+    replacement = "аоеиуы"[(("аоеиуы".find(word[position]) + 1) % 6)]
+    return word[:position] + replacement + word[position + 1 :]
+
+
+def dictated(phone: str) -> str:
+    """Return +79123456789 as a caller reads it out: 8 912 345-67-89."""
+    digits = phone[2:]
+    return f"8 {digits[:3]} {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
+
+
+def workload(rng: random.Random) -> dict[str, list[tuple[str, str]]]:
+    """Pick receipts and build, for each kind of lookup, (query, scan pattern) pairs."""
+    top = db.session.scalar(sa.select(sa.func.max(Handover.id)))
+    ids = rng.sample(range(1, top + 1), QUERIES)
+    rows = db.session.execute(
+        sa.select(Handover.account_number, Handover.phone, Handover.subscriber_name,
+                  Handover.address).where(Handover.id.in_(ids))
+    ).all()
+    kinds: dict[str, list[tuple[str, str]]] = {
+        "exact: account number": [], "exact: phone, dictated": [],
+        "loose: name with a typo": [], "loose: address with a typo": [],
+    }
+    for account, phone, name, address in rows:
+        surname, first_name = name.split()[:2]
+        _city, street, house, _flat = address.split(", ")
+        street, house = street.split(" ", 1)[1], house.removeprefix("д. ")
+        kinds["exact: account number"].append((account, account))
+        kinds["exact: phone, dictated"].append((dictated(phone), phone))
+        kinds["loose: name with a typo"].append((f"{typo(surname, rng)} {first_name}", surname))
+        kinds["loose: address with a typo"].append((f"{typo(street.split()[-1], rng)} {house}",
+                                                    street))
+    return kinds
+
+
+def time_lookups(queries: list[tuple[str, str]]) -> tuple[list[float], float]:
+    """Return the search's times (ms) and the share of lookups that found their receipt."""
+    times, hits = [], 0
+    for query, _pattern in queries:
+        started = time.perf_counter()
+        results = find(parse_query(query), Filters(), 1, PER_PAGE)
+        times.append((time.perf_counter() - started) * 1000)
+        hits += bool(results.handovers)
+        db.session.rollback()
+    return times, hits / len(queries)
+
+
+def time_scans(queries: list[tuple[str, str]]) -> list[float]:
+    """Return the times (ms) of a sequential ILIKE '%…%' scan for the same values."""
+    times = []
+    for _query, pattern in queries[:SCANS]:
+        like = f"%{pattern}%"
+        statement = sa.select(sa.func.count()).select_from(Handover).where(
+            sa.or_(
+                Handover.account_number.ilike(like), Handover.phone.ilike(like),
+                Handover.subscriber_name.ilike(like), Handover.address.ilike(like),
+            )
+        )
+        started = time.perf_counter()
+        db.session.scalar(statement)
+        times.append((time.perf_counter() - started) * 1000)
+    return times
+
+
+def bench(url: str, rows: int) -> list[tuple]:
+    app = create_app(type("BenchConfig", (TestingConfig,), {
+        "SQLALCHEMY_DATABASE_URI": url,
+        "RECEIPT_SIGNING_P12": "unused", "RECEIPT_SIGNING_PASSPHRASE": "unused",
+        "RECEIPT_TRUST_ROOT": "unused",
+    }))
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+                connection.execute(sa.text("CREATE SCHEMA public"))
+        upgrade()
+        started = time.perf_counter()
+        seed(db.engine, rows, progress=lambda done: print(
+            f"\r  seeding {db.engine.dialect.name}: {done:,} / {rows:,}", end="", flush=True))
+        print(f" ({time.perf_counter() - started:.0f} s)")
+        rng = random.Random(7)
+        figures = []
+        for kind, queries in workload(rng).items():
+            find(parse_query(queries[0][0]), Filters(), 1, PER_PAGE)  # warm the caches
+            db.session.rollback()
+            times, found = time_lookups(queries)
+            scans = time_scans(queries)
+            figures.append((kind, percentile(times, 0.5), percentile(times, 0.95),
+                            percentile(scans, 0.5), found))
+        db.session.remove()
+        db.engine.dispose()
+    return figures
+
+
+def report(engine: str, rows: int, figures: list[tuple]) -> None:
+    print(f"\nLookups over {rows:,} receipts, {engine}:")
+    print(f"  {'lookup':30} {'p50 ms':>8} {'p95 ms':>8} {'scan p50 ms':>12} {'p95/scan':>9}"
+          f" {'found':>6}")
+    for kind, p50, p95, scan, found in figures:
+        print(f"  {kind:30} {p50:8.1f} {p95:8.1f} {scan:12.1f} {p95 / scan:9.3f} {found:6.0%}")
+    print("  aims: exact p95 <= 5 ms; loose p95 <= 0.05 x the scan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--postgresql", help="URL of a database the benchmark may empty")
+    arguments = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="handover-bench-") as directory:
+        url = f"sqlite:///{directory}/lookups.sqlite3"
+        report(f"SQLite {sqlite_version()}", arguments.rows, bench(url, arguments.rows))
+    if arguments.postgresql:
+        figures = bench(arguments.postgresql, arguments.rows)
+        report("PostgreSQL", arguments.rows, figures)
+    else:
+        print("\nPostgreSQL skipped: pass --postgresql URL (make bench does, as root).")
+
+
+def sqlite_version() -> str:
+    import sqlite3
+
+    return sqlite3.sqlite_version
+
+
+if __name__ == "__main__":
+    main()

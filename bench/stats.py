@@ -1,0 +1,15 @@
+"""Figures the benchmarks share: percentiles and the process's resident memory."""
+
+from pathlib import Path
+
+
+def rss_mb() -> float:
+    """Return the process's resident set size in MiB (Linux)."""
+    pages = int(Path("/proc/self/statm").read_text().split()[1])
+    return pages * 4096 / 2**20
+
+
+def percentile(values, share: float) -> float:
+    """Return the value below which `share` of the values fall (nearest rank)."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
