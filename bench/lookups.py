@@ -50,46 +50,51 @@ def dictated(phone: str) -> str:
     return f"8 {digits[:3]} {digits[3:6]}-{digits[6:8]}-{digits[8:]}"
 
 
-def workload(rng: random.Random) -> dict[str, list[tuple[str, str]]]:
-    """Pick receipts and build, for each kind of lookup, (query, scan pattern) pairs."""
+Lookup = tuple[str, str, int]  # the query typed, a pattern for the scan, the handover sought
+
+
+def workload(rng: random.Random) -> dict[str, list[Lookup]]:
+    """Pick receipts and, for each kind of lookup, what an agent would type to find one."""
     top = db.session.scalar(sa.select(sa.func.max(Handover.id)))
     ids = rng.sample(range(1, top + 1), QUERIES)
     rows = db.session.execute(
-        sa.select(Handover.account_number, Handover.phone, Handover.subscriber_name,
-                  Handover.address).where(Handover.id.in_(ids))
+        sa.select(Handover.id, Handover.account_number, Handover.phone,
+                  Handover.subscriber_name, Handover.address).where(Handover.id.in_(ids))
     ).all()
-    kinds: dict[str, list[tuple[str, str]]] = {
+    kinds: dict[str, list[Lookup]] = {
         "exact: account number": [], "exact: phone, dictated": [],
         "loose: name with a typo": [], "loose: address with a typo": [],
     }
-    for account, phone, name, address in rows:
-        surname, first_name = name.split()[:2]
-        _city, street, house, _flat = address.split(", ")
-        street, house = street.split(" ", 1)[1], house.removeprefix("д. ")
-        kinds["exact: account number"].append((account, account))
-        kinds["exact: phone, dictated"].append((dictated(phone), phone))
-        kinds["loose: name with a typo"].append((f"{typo(surname, rng)} {first_name}", surname))
-        kinds["loose: address with a typo"].append((f"{typo(street.split()[-1], rng)} {house}",
-                                                    street))
+    for id_, account, phone, name, address in rows:
+        surname, rest = name.split(" ", 1)
+        city, street, house, flat = address.split(", ")
+        street = street.split(" ", 1)[1]
+        kinds["exact: account number"].append((account, account, id_))
+        kinds["exact: phone, dictated"].append((dictated(phone), phone, id_))
+        kinds["loose: name with a typo"].append((f"{typo(surname, rng)} {rest}", surname, id_))
+        kinds["loose: address with a typo"].append(
+            (f"{city} {typo(street.split()[-1], rng)} {house} {flat}", street, id_)
+        )
     return kinds
 
 
-def time_lookups(queries: list[tuple[str, str]]) -> tuple[list[float], float]:
-    """Return the search's times (ms) and the share of lookups that found their receipt."""
+def time_lookups(lookups: list[Lookup]) -> tuple[list[float], float]:
+    """Return the search's times (ms) and the share of lookups that listed the
+    handover sought on the first page."""
     times, hits = [], 0
-    for query, _pattern in queries:
+    for query, _pattern, sought in lookups:
         started = time.perf_counter()
         results = find(parse_query(query), Filters(), 1, PER_PAGE)
         times.append((time.perf_counter() - started) * 1000)
-        hits += bool(results.handovers)
+        hits += sought in {handover.id for handover in results.handovers}
         db.session.rollback()
-    return times, hits / len(queries)
+    return times, hits / len(lookups)
 
 
-def time_scans(queries: list[tuple[str, str]]) -> list[float]:
+def time_scans(lookups: list[Lookup]) -> list[float]:
     """Return the times (ms) of a sequential ILIKE '%…%' scan for the same values."""
     times = []
-    for _query, pattern in queries[:SCANS]:
+    for _query, pattern, _sought in lookups[:SCANS]:
         like = f"%{pattern}%"
         statement = sa.select(sa.func.count()).select_from(Handover).where(
             sa.or_(
@@ -136,9 +141,9 @@ def bench(url: str, rows: int) -> list[tuple]:
 def report(engine: str, rows: int, figures: list[tuple]) -> None:
     print(f"\nLookups over {rows:,} receipts, {engine}:")
     print(f"  {'lookup':30} {'p50 ms':>8} {'p95 ms':>8} {'scan p50 ms':>12} {'p95/scan':>9}"
-          f" {'found':>6}")
+          f" {'on page 1':>10}")
     for kind, p50, p95, scan, found in figures:
-        print(f"  {kind:30} {p50:8.1f} {p95:8.1f} {scan:12.1f} {p95 / scan:9.3f} {found:6.0%}")
+        print(f"  {kind:30} {p50:8.1f} {p95:8.1f} {scan:12.1f} {p95 / scan:9.3f} {found:10.0%}")
     print("  aims: exact p95 <= 5 ms; loose p95 <= 0.05 x the scan")
 
 

@@ -20,25 +20,23 @@ down_revision = "0003"
 branch_labels = None
 depends_on = None
 
-# Each word padded as pg_trgm pads it ("  word "), so every trigram of a query
-# word is a substring of the indexed text: FTS5's trigram tokenizer indexes
-# every three consecutive characters, spaces included.
-PADDED = "'  ' || replace({row}.search_text, ' ', '   ') || ' '"
+# The folded text already has a space before and after each word, so a query
+# can ask for a word's start (" лен") or end ("ина "): FTS5's trigram tokenizer
+# indexes every three consecutive characters, spaces included.
 SQLITE = [
     """CREATE VIRTUAL TABLE handover_search USING fts5(
            search_text, content='', tokenize='trigram')""",
-    "CREATE VIRTUAL TABLE handover_search_vocab USING fts5vocab(handover_search, 'row')",
-    f"""CREATE TRIGGER handover_search_insert AFTER INSERT ON handovers BEGIN
-          INSERT INTO handover_search(rowid, search_text) VALUES (new.id, {PADDED.format(row="new")});
+    """CREATE TRIGGER handover_search_insert AFTER INSERT ON handovers BEGIN
+          INSERT INTO handover_search(rowid, search_text) VALUES (new.id, new.search_text);
         END""",
-    f"""CREATE TRIGGER handover_search_delete AFTER DELETE ON handovers BEGIN
+    """CREATE TRIGGER handover_search_delete AFTER DELETE ON handovers BEGIN
           INSERT INTO handover_search(handover_search, rowid, search_text)
-          VALUES ('delete', old.id, {PADDED.format(row="old")});
+          VALUES ('delete', old.id, old.search_text);
         END""",
-    f"""CREATE TRIGGER handover_search_update AFTER UPDATE OF search_text ON handovers BEGIN
+    """CREATE TRIGGER handover_search_update AFTER UPDATE OF search_text ON handovers BEGIN
           INSERT INTO handover_search(handover_search, rowid, search_text)
-          VALUES ('delete', old.id, {PADDED.format(row="old")});
-          INSERT INTO handover_search(rowid, search_text) VALUES (new.id, {PADDED.format(row="new")});
+          VALUES ('delete', old.id, old.search_text);
+          INSERT INTO handover_search(rowid, search_text) VALUES (new.id, new.search_text);
         END""",
 ]
 POSTGRESQL = [
@@ -70,10 +68,7 @@ def upgrade():
     for statement in {"sqlite": SQLITE, "postgresql": POSTGRESQL}.get(bind.dialect.name, []):
         op.execute(statement)
     if bind.dialect.name == "sqlite":
-        op.execute(
-            f"""INSERT INTO handover_search(rowid, search_text)
-                SELECT id, {PADDED.format(row="handovers")} FROM handovers"""
-        )
+        op.execute("INSERT INTO handover_search(rowid, search_text) SELECT id, search_text FROM handovers")
 
     op.create_table(
         "discrepancy_notes",
@@ -105,7 +100,6 @@ def downgrade():
     if bind.dialect.name == "sqlite":
         for trigger in ("insert", "delete", "update"):
             op.execute(f"DROP TRIGGER handover_search_{trigger}")
-        op.execute("DROP TABLE handover_search_vocab")
         op.execute("DROP TABLE handover_search")
     elif bind.dialect.name == "postgresql":
         op.execute("DROP INDEX ix_handovers_search_text_trgm")

@@ -22,6 +22,7 @@ PHONE_LIKE = re.compile(r"[\d\s()+\-.]+")
 RECEIPT_NUMBER = re.compile(r"HO-[0-9A-Z]{4}-[0-9A-Z]{4}")
 MIN_PHONE_DIGITS = 10
 MIN_FUZZY_CHARACTERS = 3
+MAX_FUZZY_WORDS = 8  # a name and an address rarely need more; each word costs a lookup
 # How much of the query must be found in a name or address (0..1).
 SIMILARITY_THRESHOLD = 0.5
 
@@ -33,41 +34,51 @@ def words_of(text: str) -> list[str]:
 
 
 def searchable_text(*parts: str) -> str:
-    """Return the text a handover is found by: its name and address, folded."""
-    return " ".join(w for part in parts for w in words_of(part))
+    """Return the text a handover is found by: the words of its name and address,
+    folded, each with a space before and after (" анна соколова пермь ленина 5 "),
+    so that " лен" finds a word's start and "ина " a word's end."""
+    words = [w for part in parts for w in words_of(part)]
+    return f" {' '.join(words)} " if words else ""
 
 
-def trigrams(text: str) -> frozenset[str]:
-    """Return the trigrams of each word, padded as pg_trgm pads them: "  w", " wo", "wor", "rd "."""
-    grams = set()
-    for word in text.split():
-        padded = f"  {word} "
-        grams.update(padded[i : i + 3] for i in range(len(padded) - 2))
-    return frozenset(grams)
+def word_trigrams(word: str) -> frozenset[str]:
+    """Return a word's trigrams, padded as pg_trgm pads them: "  w", " wo", "wor", "rd "."""
+    padded = f"  {word} "
+    return frozenset(padded[i : i + 3] for i in range(len(padded) - 2))
 
 
-def similarity(query: frozenset[str], document: str) -> float:
-    """Return the share of the query's trigrams that the document holds, in any word order."""
-    if not query:
-        return 0.0
-    return len(query & trigrams(document)) / len(query)
+def similarity(query: str, document: str) -> float:
+    """Return the share of the query words' trigrams found in the document, each query
+    word compared with the document word closest to it (so word order does not
+    matter, and trigrams scattered over other words do not count)."""
+    document_words = [word_trigrams(w) for w in document.split()]
+    found = total = 0
+    for word in query.split():
+        grams = word_trigrams(word)
+        total += len(grams)
+        found += max((len(grams & other) for other in document_words), default=0)
+    return found / total if total else 0.0
+
+
+def whole(word: str) -> tuple[str, ...]:
+    """Return the piece that finds the word as typed: a short one whole ("5" is a
+    house, not part of "15"), a longer one as the start of a word ("ленин")."""
+    return (f" {word} ",) if len(word) < 3 else (f" {word}",)
 
 
 def fragments(word: str) -> tuple[str, ...]:
-    """Return the pieces to look a word up by, padded as the index pads words
-    ("  word "): a document that has the word, even with one letter typed wrong,
-    holds at least one of them.
+    """Return pieces of the word such that a document holding it, even with one
+    letter typed wrong, holds at least one of them.
 
-    Short words must be found whole ("5" is a house, not part of "15"); a word
-    of three to five letters may be the start of a longer one ("Ленин");
-    longer words are split in two, and one typo spoils at most one half.
+    The word's first and last halves do not overlap, so one typo spoils at most
+    one of them; the windows between add evidence for ranking. Every piece has
+    at least three characters, as a trigram index needs.
     """
-    if len(word) < 3:
-        return (f"  {word} ",)
-    if len(word) < 6:
-        return (f"  {word}",)
+    if len(word) < 4:
+        return whole(word)
     half = len(word) // 2
-    return (f"  {word[:half]}", f"{word[half:]} ")
+    middle = [word[i : i + half] for i in range(1, len(word) - half)] if half >= 3 else []
+    return (f" {word[:half]}", *middle, f"{word[-half:]} ")
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,8 @@ def parse_query(text: str) -> Query:
             phone = normalise_phone(text)
         except PhoneError:
             phone = None
-    fuzzy = searchable_text(text)
+    words = words_of(text)[:MAX_FUZZY_WORDS]
+    fuzzy = " ".join(words)
     has_letters = any(c.isalpha() for c in fuzzy)
     if not has_letters or len(fuzzy.replace(" ", "")) < MIN_FUZZY_CHARACTERS:
         fuzzy = ""

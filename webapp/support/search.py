@@ -12,9 +12,9 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
-from webapp.domain.search import SIMILARITY_THRESHOLD, Query, fragments, similarity, trigrams
+from webapp.domain.search import SIMILARITY_THRESHOLD, Query, fragments, similarity, whole
 from webapp.extensions import db
 from webapp.models import ChecklistAnswer, Discrepancy, Handover, Receipt
 
@@ -67,9 +67,10 @@ def find(query: Query, filters: Filters, page: int, per_page: int) -> Results:
             return Results([], How.NOTHING, page, False)
         return _newest(base, How.FILTERS, page, per_page)
     exact = base.where(_exactly(query))
-    if query.fuzzy and not db.session.scalar(sa.select(exact.exists())):
-        return _similar(base, query.fuzzy, page, per_page)
-    return _newest(exact, How.EXACT, page, per_page)
+    results = _newest(exact, How.EXACT, page, per_page)
+    if results.handovers or not query.fuzzy or (page > 1 and _any(exact)):
+        return results
+    return _similar(base, query.fuzzy, page, per_page)
 
 
 def _filtered(filters: Filters) -> sa.Select:
@@ -112,8 +113,8 @@ def _exactly(query: Query) -> sa.ColumnElement[bool]:
 
 # What a result row shows, loaded with the page rather than row by row.
 SHOWN = (
-    selectinload(Handover.receipt),
-    selectinload(Handover.technician),
+    joinedload(Handover.receipt),
+    joinedload(Handover.technician),
     selectinload(Handover.discrepancies),
 )
 
@@ -129,79 +130,104 @@ def _newest(query: sa.Select, how: str, page: int, per_page: int) -> Results:
     return _page_of(query, how, page, per_page)
 
 
+# SQLite ranks at most this many of FTS5's best candidates (bm25) by similarity;
+# a search matching more shows the best of them and asks for another word.
+CANDIDATES = 500
+
+
 def _similar(base: sa.Select, text: str, page: int, per_page: int) -> Results:
-    if db.session.get_bind().dialect.name == "postgresql":
-        return _similar_postgresql(base, text, page, per_page)
-    return _similar_sqlite(base, text, page, per_page)
+    """Find names and addresses holding every word as typed; failing that, every
+    word but one as typed and that one with a typo; failing that, the most similar."""
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    words = text.split()
+    as_typed = [[whole(word) for word in words]]
+    one_typo = [
+        [fragments(word) if i == wrong else whole(word) for i, word in enumerate(words)]
+        for wrong in range(len(words))
+    ]
+    narrow, rank = (_like, _ranked_postgresql) if postgresql else (_match, _ranked_sqlite)
+    attempts = [narrow(as_typed), narrow(one_typo)]
+    if not postgresql:
+        attempts.append(narrow([[fragments(word)] for word in words]))  # any word, loosely
+    for condition in attempts:
+        results = rank(base.where(condition), text, page, per_page)
+        if results.handovers or (page > 1 and _any(base.where(condition))):
+            return results
+    if postgresql:
+        return _most_similar_postgresql(base, text, page, per_page)
+    return results
 
 
-def _similar_postgresql(base: sa.Select, text: str, page: int, per_page: int) -> Results:
-    # The threshold is a setting of pg_trgm; set_config(..., true) keeps it to this transaction.
-    threshold = str(SIMILARITY_THRESHOLD)
-    db.session.execute(
-        sa.select(sa.func.set_config("pg_trgm.word_similarity_threshold", threshold, True))
+def _any(query: sa.Select) -> bool:
+    return bool(db.session.scalar(sa.select(query.exists())))
+
+
+# What to look for: any of several readings; each reading needs all its words;
+# a word is found by any of its pieces. Pieces of folded words hold letters,
+# digits and spaces only (`webapp.domain.search.WORD`), so they need no escaping
+# in LIKE patterns or FTS5 phrases.
+Readings = list[list[tuple[str, ...]]]
+
+
+def _like(readings: Readings) -> sa.ColumnElement[bool]:
+    """Return the readings as LIKE conditions, which pg_trgm's GIN index serves."""
+    return sa.or_(*(
+        sa.and_(*(
+            sa.or_(*(Handover.search_text.like(f"%{piece}%") for piece in pieces))
+            for pieces in reading
+        ))
+        for reading in readings
+    ))
+
+
+def _match(readings: Readings) -> sa.ColumnElement[bool]:
+    """Return the readings as an FTS5 query on the trigram table, its best candidates first."""
+    query = " OR ".join(
+        "({})".format(" AND ".join(
+            "({})".format(" OR ".join(f'"{piece}"' for piece in pieces)) for pieces in reading
+        ))
+        for reading in readings
     )
+    return Handover.id.in_(
+        sa.select(sa.column("rowid", sa.Integer))
+        .select_from(sa.table("handover_search"))
+        .where(sa.text("handover_search MATCH :match").bindparams(match=query))
+        .order_by(sa.text("rank"))
+        .limit(CANDIDATES)
+    )
+
+
+def _ranked_postgresql(query: sa.Select, text: str, page: int, per_page: int) -> Results:
     score = sa.func.word_similarity(text, Handover.search_text)
-    query = base.where(Handover.search_text.op("%>")(text)).order_by(
+    query = query.where(score >= SIMILARITY_THRESHOLD).order_by(
         score.desc(), Handover.created_at.desc(), Handover.id.desc()
     )
     return _page_of(query, How.SIMILAR, page, per_page)
 
 
-def _phrase(text: str) -> str:
-    return '"{}"'.format(text.replace('"', '""'))
-
-
-def _matching(words: list[str], joiner: str, pieces) -> str:
-    """Return an FTS5 query: each word by its pieces, the words joined by AND or OR."""
-    return f" {joiner} ".join(
-        "({})".format(" OR ".join(_phrase(piece) for piece in pieces(word))) for word in words
+def _most_similar_postgresql(base: sa.Select, text: str, page: int, per_page: int) -> Results:
+    # The threshold is a setting of pg_trgm; set_config(..., true) keeps it to this transaction.
+    threshold = str(SIMILARITY_THRESHOLD)
+    db.session.execute(
+        sa.select(sa.func.set_config("pg_trgm.word_similarity_threshold", threshold, True))
+    )
+    return _ranked_postgresql(
+        base.where(Handover.search_text.op("%>")(text)), text, page, per_page
     )
 
 
-def _whole(word: str) -> tuple[str, ...]:
-    # The word itself, or the start of a longer one ("Ленин"); short ones whole.
-    return (f"  {word} ",) if len(word) < 3 else (f"  {word}",)
-
-
-# How many of FTS5's best candidates are ranked again by trigram similarity.
-CANDIDATES = 200
-
-
-def _similar_sqlite(base: sa.Select, text: str, page: int, per_page: int) -> Results:
-    """Ask FTS5 for every word (each perhaps with a typo), failing that for any of
-    them; rank its best candidates by the share of the query's trigrams they hold."""
-    wanted = trigrams(text)
-    words = text.split()
-    enough = max(CANDIDATES, page * per_page + 1)
-    # The words as typed first (the quickest to find); then allowing a typo in
-    # each; then any of the words.
-    attempts = [("AND", _whole), ("AND", fragments)]
-    if len(words) > 1:
-        attempts.append(("OR", fragments))
-    for joiner, pieces in attempts:
-        match = _matching(words, joiner, pieces)
-        found = sa.select(
-            sa.column("rowid", sa.Integer).label("id"), sa.column("rank").label("rank")
-        ).select_from(sa.table("handover_search")).where(
-            sa.text("handover_search MATCH :match").bindparams(match=match)
-        ).subquery()
-        candidates = db.session.execute(
-            base.with_only_columns(Handover.id, Handover.search_text)
-            .join(found, found.c.id == Handover.id)
-            .order_by(found.c.rank, Handover.created_at.desc(), Handover.id.desc())
-            .limit(enough)
-        ).all()
-        scored = sorted(
-            ((similarity(wanted, row.search_text), -n, row.id) for n, row in enumerate(candidates)),
-            reverse=True,
-        )
-        ranked = [row_id for score, _n, row_id in scored if score >= SIMILARITY_THRESHOLD]
-        if ranked:
-            break
+def _ranked_sqlite(query: sa.Select, text: str, page: int, per_page: int) -> Results:
+    candidates = db.session.execute(
+        query.with_only_columns(Handover.id, Handover.search_text, Handover.created_at)
+    ).all()
+    scored = sorted(
+        ((similarity(text, row.search_text), row.created_at, row.id) for row in candidates),
+        reverse=True,
+    )
+    ranked = [row_id for score, _created, row_id in scored if score >= SIMILARITY_THRESHOLD]
     start = (page - 1) * per_page
     chosen = ranked[start : start + per_page]
     shown = db.session.scalars(sa.select(Handover).where(Handover.id.in_(chosen)).options(*SHOWN))
     by_id = {handover.id: handover for handover in shown}
-    has_next = len(ranked) > start + per_page or len(candidates) == enough
+    has_next = len(ranked) > start + per_page
     return Results([by_id[i] for i in chosen], How.SIMILAR, page, has_next)
