@@ -353,8 +353,10 @@ def test_reactivated_user_can_sign_in_again(app, admin_client):
 
 
 def test_unknown_accounts_are_not_found(admin_client):
-    assert admin_client.get("/admin/users/999999").status_code == 404
-    assert admin_client.post("/admin/users/999999/deactivate").status_code == 404
+    for user_id in ("999999", "99999999999999999999", "0", "-1"):
+        assert admin_client.get(f"/admin/users/{user_id}").status_code == 404
+        assert admin_client.post(f"/admin/users/{user_id}/deactivate").status_code == 404
+        assert admin_client.post(f"/admin/users/{user_id}/role").status_code == 404
 
 
 # Resetting a password

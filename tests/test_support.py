@@ -2,7 +2,7 @@
 
 import hashlib
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -211,11 +211,25 @@ def test_filters_narrow_the_results(app, technician, other_technician, support):
     assert len(found(support, "", technician=str(technician.id))) == 1
 
 
+def test_the_date_filter_follows_the_local_day(app, technician, support):
+    # 00:10 in Moscow on 26 November is 21:10 UTC on the 25th.
+    handover = make_handover(app, technician, subscriber_name="Анна Соколова")
+    with app.app_context():
+        stored = db.session.get(Handover, handover.id)
+        stored.created_at = datetime(2026, 11, 25, 21, 10, tzinfo=UTC)
+        db.session.commit()
+    on_the_26th = {"since": "2026-11-26", "until": "2026-11-26"}
+    assert found(support, "Соколова", **on_the_26th) == ["Анна Соколова"]
+    assert found(support, "Соколова", since="2026-11-25", until="2026-11-25") == []
+
+
 @pytest.mark.parametrize(
     ("filters", "message"),
     [
         ({"since": "26.11.2026"}, "Enter a date as YYYY-MM-DD"),
         ({"since": "2026-02-30"}, "Enter a date as YYYY-MM-DD"),
+        ({"since": "0001-01-01"}, "Enter a date from 2000 to 2099."),
+        ({"until": "9999-12-31"}, "Enter a date from 2000 to 2099."),
         ({"since": "2026-11-20", "until": "2026-11-01"}, "The end date is before the start date."),
         ({"status": "deleted"}, "Choose one of the options offered."),
         ({"technician": "99999"}, "Choose one of the options offered."),
@@ -318,7 +332,7 @@ def test_opening_and_downloading_a_receipt_is_recorded_and_shown_to_others(
     assert "Ivan Colleague" not in page.split("Who else opened")[1].split("</section>")[0]
 
 
-@pytest.mark.parametrize("number", ["HO-2345-6789", "ho-2345-6789", "x" * 5000, "%", "..%2F"])
+@pytest.mark.parametrize("number", ["HO-2345-6789", "ho-2345-6789", "x" * 5000, "%", "..%2F", "ыы"])
 def test_an_unknown_receipt_number_is_not_found(support, disputed, number):
     assert support.get(f"/support/receipts/{number}").status_code == 404
     assert support.get(f"/support/receipts/{number}.pdf").status_code == 404
@@ -405,8 +419,27 @@ def test_a_discrepancy_is_worked_to_resolution_and_the_receipt_never_changes(
     assert only_discrepancy(app).status == "resolved"
 
 
-def test_an_unknown_discrepancy_is_not_found(support):
-    assert support.get("/support/discrepancies/999999").status_code == 404
+@pytest.mark.parametrize("number", ["999999", "99999999999999999999", "-1", "x"])
+def test_an_unknown_discrepancy_is_not_found(support, number):
+    assert support.get(f"/support/discrepancies/{number}").status_code == 404
+    assert support.post(f"/support/discrepancies/{number}").status_code == 404
+
+
+def test_a_receipt_number_in_the_address_may_be_in_lower_case(support, disputed):
+    _handover, receipt = disputed
+    assert support.get(f"/support/receipts/{receipt.number.lower()}").status_code == 200
+
+
+def test_support_opening_a_handover_page_is_recorded_too(app, support, agent, disputed):
+    handover, receipt = disputed
+    assert support.get(f"/handovers/{handover.public_id}").status_code == 200
+    [viewed] = events(app, "handover.viewed")
+    assert viewed.actor_id == agent.id and viewed.handover_id == handover.id
+    colleague = add_user(app, "colleague", Role.SUPPORT)
+    page = app.test_client(user=colleague).get(
+        f"/support/receipts/{receipt.number}", headers=EN
+    ).text
+    assert "Olga Support" in page.split("Who else opened")[1]
 
 
 # Technicians' quality
@@ -437,5 +470,8 @@ def test_quality_shows_who_leaves_logins_unconfirmed_and_links_to_the_receipts(
 
 def test_quality_refuses_a_bad_period_with_a_message(support):
     response = support.get("/support/technicians?since=yesterday", headers=EN)
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "Enter a date as YYYY-MM-DD" in response.text
+    response = support.get("/support/technicians?since=0001-01-01&until=9999-12-31", headers=EN)
+    assert response.status_code == 400
+    assert "Enter a date from 2000 to 2099." in response.text

@@ -74,9 +74,10 @@ def check_pdf_support(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from webapp.routing import PublicIdConverter
+    from webapp.routing import PublicIdConverter, RowIdConverter
 
     app.url_map.converters["public_id"] = PublicIdConverter
+    app.url_map.converters["row_id"] = RowIdConverter
 
     from webapp.admin import bp as admin_bp
     from webapp.auth import bp as auth_bp

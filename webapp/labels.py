@@ -74,6 +74,7 @@ EVENTS = {
     "receipt.issued": _l("Receipt issued"),
     "receipt.downloaded": _l("Receipt downloaded"),
     "receipt.viewed": _l("Receipt opened by staff"),
+    "handover.viewed": _l("Handover opened by staff"),
     "discrepancy.contacted": _l("Support contacted the subscriber about a discrepancy"),
     "discrepancy.resolved": _l("Support resolved a discrepancy"),
     "staff.created": _l("Staff account created"),

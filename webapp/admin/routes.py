@@ -13,7 +13,7 @@ from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.labels import label
 from webapp.models import User
-from webapp.routing import page_number
+from webapp.routing import numbered_page
 
 
 def get_user_or_404(user_id: int) -> User:
@@ -45,10 +45,7 @@ def show_password_once(user: User, password: str, *, created: bool):
 @roles_required(Role.ADMIN)
 def index():
     query = db.select(User).order_by(User.login, User.id)
-    per_page = current_app.config["STAFF_PER_PAGE"]
-    users = db.paginate(query, page=page_number(), per_page=per_page, error_out=False)
-    if users.page > max(users.pages, 1):
-        return redirect(url_for("admin.index", page=users.pages))
+    users = numbered_page(query, current_app.config["STAFF_PER_PAGE"])
     return render_template("admin/index.html", users=users)
 
 
@@ -70,7 +67,7 @@ def create():
     return render_template("admin/form.html", form=form)
 
 
-@bp.route("/users/<int:user_id>")
+@bp.route("/users/<row_id:user_id>")
 @roles_required(Role.ADMIN)
 def detail(user_id: int):
     return render_detail(get_user_or_404(user_id))
@@ -87,7 +84,7 @@ def render_detail(user: User, role_form: RoleForm | None = None, code=200):
     return page, code
 
 
-@bp.route("/users/<int:user_id>/role", methods=["POST"])
+@bp.route("/users/<row_id:user_id>/role", methods=["POST"])
 @roles_required(Role.ADMIN)
 def change_role(user_id: int):
     user = get_user_or_404(user_id)
@@ -107,13 +104,13 @@ def change_role(user_id: int):
     return redirect(url_for("admin.detail", user_id=user.id))
 
 
-@bp.route("/users/<int:user_id>/deactivate", methods=["POST"])
+@bp.route("/users/<row_id:user_id>/deactivate", methods=["POST"])
 @roles_required(Role.ADMIN)
 def deactivate(user_id: int):
     return change_access(user_id, active=False)
 
 
-@bp.route("/users/<int:user_id>/reactivate", methods=["POST"])
+@bp.route("/users/<row_id:user_id>/reactivate", methods=["POST"])
 @roles_required(Role.ADMIN)
 def reactivate(user_id: int):
     return change_access(user_id, active=True)
@@ -138,7 +135,7 @@ def change_access(user_id: int, *, active: bool):
     return redirect(url_for("admin.detail", user_id=user.id))
 
 
-@bp.route("/users/<int:user_id>/password", methods=["POST"])
+@bp.route("/users/<row_id:user_id>/password", methods=["POST"])
 @roles_required(Role.ADMIN)
 def reset_password(user_id: int):
     user = get_user_or_404(user_id)

@@ -17,7 +17,7 @@ from webapp.handovers.service import form_data, record_facts
 from webapp.models import Handover
 from webapp.receipts.routes import send_receipt
 from webapp.receipts.service import ReceiptError
-from webapp.routing import page_number
+from webapp.routing import numbered_page
 
 STAFF = (Role.TECHNICIAN, Role.SUPPORT, Role.ADMIN)
 CHANGED_MEANWHILE = _l(
@@ -67,10 +67,7 @@ def _save(form: HandoverForm, handover: Handover) -> list[str]:
 @roles_required(*STAFF)
 def index():
     query = visible_handovers().order_by(Handover.created_at.desc(), Handover.id.desc())
-    per_page = current_app.config["HANDOVERS_PER_PAGE"]
-    handovers = db.paginate(query, page=page_number(), per_page=per_page, error_out=False)
-    if handovers.page > max(handovers.pages, 1):
-        return redirect(url_for("handovers.index", page=handovers.pages))
+    handovers = numbered_page(query, current_app.config["HANDOVERS_PER_PAGE"])
     return render_template("handovers/index.html", handovers=handovers)
 
 
@@ -94,7 +91,12 @@ def create():
 @bp.route("/<public_id:public_id>")
 @roles_required(*STAFF)
 def detail(public_id: str):
-    return render_detail(get_visible_handover_or_404(public_id))
+    handover = get_visible_handover_or_404(public_id)
+    if handover.technician_id != current_user.id:
+        # Staff reading someone else's job see personal data: that is accounted for.
+        audit.record("handover.viewed", handover=handover)
+        db.session.commit()
+    return render_detail(handover)
 
 
 def render_detail(handover: Handover, countersign_form: CountersignForm | None = None, code=200):

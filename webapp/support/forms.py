@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, SubmitField
@@ -14,10 +16,25 @@ from webapp.domain.checklist import ANSWERED_ITEMS
 from webapp.domain.terms import DiscrepancyStatus, HandoverStatus
 from webapp.forms import CHOOSE_OFFERED, TypedField, text_field
 from webapp.labels import choices
+from webapp.support.search import Filters
 
 QUERY_LIMIT = 200
 NOTE_LIMIT = 1000
 ANY = SelectChoice("", _l("Any"))
+# Handover began in this century; anything outside is a slip of the keyboard.
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2099, 12, 31)
+
+
+def start_of(day: date) -> datetime:
+    """Return the moment the day begins in the configured time zone."""
+    # zoneinfo, not Babel's pytz zone: pytz attached directly gives the zone's
+    # first historical offset (Moscow's +02:30 local mean time), not today's.
+    return datetime.combine(day, time.min, tzinfo=ZoneInfo(str(get_timezone())))
+
+
+def today() -> date:
+    """Return today's date in the configured time zone."""
+    return datetime.now(ZoneInfo(str(get_timezone()))).date()
 
 
 class DayField(TypedField):
@@ -36,11 +53,14 @@ class DayField(TypedField):
         try:
             if len(text) != 10:
                 raise ValueError(text)
-            self.data = date.fromisoformat(text)
+            day = date.fromisoformat(text)
         except ValueError:
             raise ValueError(
                 self.gettext("Enter a date as YYYY-MM-DD, for example 2026-11-26.")
             ) from None
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValueError(self.gettext("Enter a date from 2000 to 2099."))
+        self.data = day
 
 
 def optional_choice(label, options: list[SelectChoice]) -> SelectField:
@@ -63,6 +83,12 @@ class PeriodForm(FlaskForm):
         if field.data and self.since.data and field.data < self.since.data:
             raise ValidationError(_l("The end date is before the start date."))
 
+    def moments(self) -> tuple[datetime | None, datetime | None]:
+        """Return the period as moments: from the first day's start to the last day's end."""
+        since = start_of(self.since.data) if self.since.data else None
+        until = start_of(self.until.data + timedelta(days=1)) if self.until.data else None
+        return since, until
+
 
 class SearchForm(PeriodForm):
     """The search box and its filters."""
@@ -80,6 +106,18 @@ class SearchForm(PeriodForm):
         [SelectChoice("yes", _l("With discrepancies")), SelectChoice("no", _l("Without"))],
     )
     unconfirmed = optional_choice(_l("Subscriber answered No to"), choices(ANSWERED_ITEMS))
+
+    def filters(self) -> Filters:
+        """Return the filters chosen, as the search takes them."""
+        since, until = self.moments()
+        return Filters(
+            since=since,
+            until=until,
+            status=self.status.data or None,
+            technician_id=int(self.technician.data) if self.technician.data else None,
+            with_discrepancies={"yes": True, "no": False}.get(self.discrepancies.data),
+            unconfirmed=self.unconfirmed.data or None,
+        )
 
 
 class NoteForm(FlaskForm):

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import timedelta
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -20,8 +19,8 @@ from webapp.receipts.routes import send_receipt
 from webapp.receipts.service import verify_pdf
 from webapp.routing import page_number, safe_next
 from webapp.support import bp
-from webapp.support.forms import ANY, NoteForm, PeriodForm, SearchForm
-from webapp.support.search import Filters, find
+from webapp.support.forms import ANY, NoteForm, PeriodForm, SearchForm, start_of, today
+from webapp.support.search import find
 from webapp.support.service import (
     WATCHED_ITEMS,
     DiscrepancyRefused,
@@ -36,28 +35,12 @@ SUPPORT = (Role.SUPPORT, Role.ADMIN)
 QUALITY_PERIOD = timedelta(days=30)
 
 
-def start_of(day: date) -> datetime:
-    """Return the moment the day begins in the configured time zone."""
-    return datetime.combine(day, time.min, tzinfo=get_timezone())
-
-
 def technician_choices() -> list[SelectChoice]:
+    """Return every technician, for the search's filter."""
     people = db.session.scalars(
         db.select(User).where(User.role == Role.TECHNICIAN).order_by(User.full_name)
     )
     return [SelectChoice(str(user.id), user.full_name) for user in people]
-
-
-def filters_of(form: SearchForm) -> Filters:
-    yes_no = {"yes": True, "no": False}
-    return Filters(
-        since=start_of(form.since.data) if form.since.data else None,
-        until=start_of(form.until.data + timedelta(days=1)) if form.until.data else None,
-        status=form.status.data or None,
-        technician_id=int(form.technician.data) if form.technician.data else None,
-        with_discrepancies=yes_no.get(form.discrepancies.data),
-        unconfirmed=form.unconfirmed.data or None,
-    )
 
 
 @bp.route("/")
@@ -68,23 +51,25 @@ def search():
     results = None
     if request.args and form.validate():
         per_page = current_app.config["HANDOVERS_PER_PAGE"]
-        results = find(parse_query(form.q.data or ""), filters_of(form), page_number(), per_page)
+        results = find(parse_query(form.q.data or ""), form.filters(), page_number(), per_page)
     shared = {k: v for k, v in request.args.items() if k != "page"}
     page = render_template("support/search.html", form=form, results=results, shared=shared)
     return page, 400 if form.errors else 200
 
 
 def note_prefix(discrepancy: Discrepancy) -> str:
-    # Several note forms share a page; the prefix keeps their fields' ids apart.
+    """Return the prefix of a discrepancy's note form: several share a page."""
     return f"d{discrepancy.id}"
 
 
 def note_forms(discrepancies: list[Discrepancy]) -> dict[int, NoteForm]:
+    """Return an empty note form for each discrepancy shown."""
     return {d.id: NoteForm(formdata=None, prefix=note_prefix(d)) for d in discrepancies}
 
 
 def get_receipt_or_404(number: str) -> Receipt:
-    receipt = None
+    """Return the receipt with this number (in any case), or 404."""
+    number, receipt = number.upper(), None
     if RECEIPT_NUMBER.fullmatch(number):
         receipt = db.session.scalar(db.select(Receipt).where(Receipt.number == number))
     if receipt is None:
@@ -138,7 +123,7 @@ def discrepancies():
     )
 
 
-@bp.route("/discrepancies/<int:discrepancy_id>", methods=["GET", "POST"])
+@bp.route("/discrepancies/<row_id:discrepancy_id>", methods=["GET", "POST"])
 @roles_required(*SUPPORT)
 def discrepancy(discrepancy_id: int):
     discrepancy = db.session.get(Discrepancy, discrepancy_id)
@@ -164,15 +149,15 @@ def discrepancy(discrepancy_id: int):
 @roles_required(*SUPPORT)
 def technicians():
     form = PeriodForm(request.args)
-    today = datetime.now(get_timezone()).date()
-    since, until = today - QUALITY_PERIOD, today
-    if request.args and form.validate():
-        since, until = form.since.data or since, form.until.data or until
-    elif not request.args:
+    since, until = today() - QUALITY_PERIOD, today()
+    if not request.args:
         form.since.data, form.until.data = since, until
+    elif form.validate():
+        since, until = form.since.data or since, form.until.data or until
     sort = request.args.get("sort", "discrepancies")
     rows = quality(start_of(since), start_of(until + timedelta(days=1)), sort)
-    return render_template(
+    page = render_template(
         "support/technicians.html", form=form, rows=rows, since=since, until=until,
         sort=sort, watched=WATCHED_ITEMS,
     )
+    return page, 400 if form.errors else 200

@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from webapp.domain.search import SIMILARITY_THRESHOLD, Query, fragments, similarity, whole
 from webapp.extensions import db
 from webapp.models import ChecklistAnswer, Discrepancy, Handover, Receipt
+from webapp.routing import one_page
 
 # Search indexes the models cannot describe (migration 0004): the FTS5 tables on
 # SQLite and the pg_trgm index on PostgreSQL. Alembic's comparison leaves them be.
@@ -48,6 +49,7 @@ class Filters:
 
     @property
     def any(self) -> bool:
+        """Tell whether any filter is chosen."""
         return any(getattr(self, f.name) is not None for f in fields(self))
 
 
@@ -120,9 +122,8 @@ SHOWN = (
 
 
 def _page_of(query: sa.Select, how: str, page: int, per_page: int) -> Results:
-    query = query.options(*SHOWN).offset((page - 1) * per_page).limit(per_page + 1)
-    rows = db.session.scalars(query).all()
-    return Results(list(rows[:per_page]), how, page, has_next=len(rows) > per_page)
+    handovers, has_next = one_page(query.options(*SHOWN), page, per_page)
+    return Results(handovers, how, page, has_next)
 
 
 def _newest(query: sa.Select, how: str, page: int, per_page: int) -> Results:

@@ -14,9 +14,10 @@ from webapp.domain.states import discrepancy_may_move
 from webapp.domain.terms import DiscrepancyStatus, HandoverStatus, Role
 from webapp.extensions import db
 from webapp.models import AuditEvent, ChecklistAnswer, Discrepancy, DiscrepancyNote, Handover, User
+from webapp.routing import one_page
 
-# Staff access to a receipt that personal-data law expects to be accountable.
-ACCESS_EVENTS = ("receipt.viewed", "receipt.downloaded")
+# Staff access to personal data that the law expects to be accountable.
+ACCESS_EVENTS = ("receipt.viewed", "receipt.downloaded", "handover.viewed")
 
 
 @dataclass(frozen=True)
@@ -88,14 +89,12 @@ def work_on(discrepancy: Discrepancy, to: DiscrepancyStatus, note: str, author: 
 
 def open_discrepancies(page: int, per_page: int) -> tuple[list[Discrepancy], bool]:
     """Return one page of discrepancies not yet resolved, oldest first: they waited longest."""
-    rows = db.session.scalars(
+    query = (
         sa.select(Discrepancy)
         .where(Discrepancy.status != DiscrepancyStatus.RESOLVED)
         .order_by(Discrepancy.created_at, Discrepancy.id)
-        .offset((page - 1) * per_page)
-        .limit(per_page + 1)
-    ).all()
-    return list(rows[:per_page]), len(rows) > per_page
+    )
+    return one_page(query, page, per_page)
 
 
 # The checklist items whose No the quality page counts: the mission's two sore points.
@@ -111,6 +110,7 @@ class Quality:
     most_frequent: str | None = None  # the checklist item most often in discrepancies
 
     def share(self, count: int) -> float:
+        """Return the count as a share of the technician's receipts (0 without any)."""
         return count / self.handovers if self.handovers else 0.0
 
     @property
@@ -131,53 +131,72 @@ SORT_KEYS = {
 
 def quality(since: datetime, until: datetime, sort: str = "discrepancies") -> list[Quality]:
     """Return each technician's figures over the receipts of jobs created in the period."""
-    closed = sa.select(Handover.id, Handover.technician_id).where(
-        Handover.status == HandoverStatus.CLOSED,
-        Handover.created_at >= since,
-        Handover.created_at < until,
-    ).subquery()
-    counts = dict(
-        db.session.execute(
-            sa.select(closed.c.technician_id, sa.func.count()).group_by(closed.c.technician_id)
-        ).all()
+    closed = (
+        sa.select(Handover.id, Handover.technician_id)
+        .where(
+            Handover.status == HandoverStatus.CLOSED,
+            Handover.created_at >= since,
+            Handover.created_at < until,
+        )
+        .subquery()
     )
-    # Every active technician, and anyone who did a job in the period (since deactivated, say).
+    figures = _technicians_with(_count(closed))
+    for technician_id, count in _count(closed, join=Discrepancy, distinct=True).items():
+        figures[technician_id].with_discrepancies = count
+    for (technician_id, item), count in _said_no(closed).items():
+        figures[technician_id].unconfirmed[item] = count
+    for technician_id, item in _most_frequent_discrepancy(closed).items():
+        figures[technician_id].most_frequent = item
+    key = SORT_KEYS.get(sort, SORT_KEYS["discrepancies"])
+    return sorted(figures.values(), key=lambda q: (key(q), q.technician.full_name.casefold()))
+
+
+def _count(closed, join=None, distinct: bool = False) -> dict[int, int]:
+    """Count the closed jobs per technician (those with a `join` row, if given)."""
+    counted = sa.func.count(sa.distinct(closed.c.id)) if distinct else sa.func.count()
+    query = sa.select(closed.c.technician_id, counted).group_by(closed.c.technician_id)
+    if join is not None:
+        query = query.join(join, join.handover_id == closed.c.id)
+    return dict(db.session.execute(query).all())
+
+
+def _technicians_with(counts: dict[int, int]) -> dict[int, Quality]:
+    """Start the figures of every active technician, and of anyone who did a job in
+    the period (since deactivated, say)."""
     people = db.session.scalars(
         sa.select(User).where(
             sa.or_(sa.and_(User.role == Role.TECHNICIAN, User.active), User.id.in_(counts))
         )
     )
-    figures = {
+    return {
         user.id: Quality(user, handovers=counts.get(user.id, 0), unconfirmed={}) for user in people
     }
-    with_any = (
-        sa.select(closed.c.technician_id, sa.func.count(sa.distinct(Discrepancy.handover_id)))
-        .join(Discrepancy, Discrepancy.handover_id == closed.c.id)
-        .group_by(closed.c.technician_id)
-    )
-    for technician_id, count in db.session.execute(with_any):
-        figures[technician_id].with_discrepancies = count
-    said_no = (
+
+
+def _said_no(closed) -> dict[tuple[int, str], int]:
+    """Count, per technician and watched item, the jobs where the subscriber said No."""
+    query = (
         sa.select(closed.c.technician_id, ChecklistAnswer.item, sa.func.count())
         .join(ChecklistAnswer, ChecklistAnswer.handover_id == closed.c.id)
         .where(ChecklistAnswer.item.in_(WATCHED_ITEMS), ChecklistAnswer.confirmed.is_(False))
         .group_by(closed.c.technician_id, ChecklistAnswer.item)
     )
-    for technician_id, item, count in db.session.execute(said_no):
-        figures[technician_id].unconfirmed[item] = count
-    by_item: dict[int, Counter] = defaultdict(Counter)
-    items = (
+    return {(technician, item): count for technician, item, count in db.session.execute(query)}
+
+
+def _most_frequent_discrepancy(closed) -> dict[int, str]:
+    """Return each technician's most frequent discrepancy item; ties go to the item
+    first in the checklist, so the answer does not flicker."""
+    query = (
         sa.select(closed.c.technician_id, Discrepancy.item, sa.func.count())
         .join(Discrepancy, Discrepancy.handover_id == closed.c.id)
         .group_by(closed.c.technician_id, Discrepancy.item)
     )
-    for technician_id, item, count in db.session.execute(items):
-        by_item[technician_id][item] = count
-    for technician_id, counts in by_item.items():
-        # Ties go to the item first in the checklist, so the answer does not flicker.
-        order = {item: i for i, item in enumerate(Item)}
-        figures[technician_id].most_frequent = min(
-            counts, key=lambda item: (-counts[item], order.get(item, len(order)))
-        )
-    key = SORT_KEYS.get(sort, SORT_KEYS["discrepancies"])
-    return sorted(figures.values(), key=lambda q: (key(q), q.technician.full_name.casefold()))
+    by_technician: dict[int, Counter] = defaultdict(Counter)
+    for technician_id, item, count in db.session.execute(query):
+        by_technician[technician_id][item] = count
+    order = {item: i for i, item in enumerate(Item)}
+    return {
+        technician_id: min(counts, key=lambda item: (-counts[item], order.get(item, len(order))))
+        for technician_id, counts in by_technician.items()
+    }
