@@ -108,22 +108,37 @@ def time_scans(lookups: list[Lookup]) -> list[float]:
     return times
 
 
-def bench(url: str, rows: int) -> list[tuple]:
+def already_seeded(rows: int) -> bool:
+    """Tell whether the database already holds the receipts (for --reuse)."""
+    try:
+        return db.session.scalar(sa.select(sa.func.count()).select_from(Handover)) == rows
+    except sa.exc.DBAPIError:
+        db.session.rollback()
+        return False
+
+
+def fresh_database(rows: int) -> None:
+    """Empty the database, migrate it and seed it with `rows` receipts."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+    upgrade()
+    started = time.perf_counter()
+    seed(db.engine, rows, progress=lambda done: print(
+        f"\r  seeding {db.engine.dialect.name}: {done:,} / {rows:,}", end="", flush=True))
+    print(f" ({time.perf_counter() - started:.0f} s)")
+
+
+def bench(url: str, rows: int, reuse: bool = False) -> list[tuple]:
     app = create_app(type("BenchConfig", (TestingConfig,), {
         "SQLALCHEMY_DATABASE_URI": url,
         "RECEIPT_SIGNING_P12": "unused", "RECEIPT_SIGNING_PASSPHRASE": "unused",
         "RECEIPT_TRUST_ROOT": "unused",
     }))
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-                connection.execute(sa.text("CREATE SCHEMA public"))
-        upgrade()
-        started = time.perf_counter()
-        seed(db.engine, rows, progress=lambda done: print(
-            f"\r  seeding {db.engine.dialect.name}: {done:,} / {rows:,}", end="", flush=True))
-        print(f" ({time.perf_counter() - started:.0f} s)")
+        if not (reuse and already_seeded(rows)):
+            fresh_database(rows)
         rng = random.Random(7)
         figures = []
         for kind, queries in workload(rng).items():
@@ -151,12 +166,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--postgresql", help="URL of a database the benchmark may empty")
+    parser.add_argument("--sqlite", help="file to keep the SQLite database in (default: temporary)")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time lookups on databases already seeded with --rows receipts")
     arguments = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="handover-bench-") as directory:
-        url = f"sqlite:///{directory}/lookups.sqlite3"
-        report(f"SQLite {sqlite_version()}", arguments.rows, bench(url, arguments.rows))
+        path = arguments.sqlite or f"{directory}/lookups.sqlite3"
+        figures = bench(f"sqlite:///{path}", arguments.rows, arguments.reuse)
+        report(f"SQLite {sqlite_version()}", arguments.rows, figures)
     if arguments.postgresql:
-        figures = bench(arguments.postgresql, arguments.rows)
+        figures = bench(arguments.postgresql, arguments.rows, arguments.reuse)
         report("PostgreSQL", arguments.rows, figures)
     else:
         print("\nPostgreSQL skipped: pass --postgresql URL (make bench does, as root).")

@@ -133,6 +133,7 @@ ADDRESSES = {
     "Анна Соколова": "г. Пермь, Ленина ул, д. 5, кв. 12",
     "Пётр Иванов": "г. Пермь, ул. Мира, д. 5",
     "Мария Ленская": "г. Пермь, ул. Ленская, д. 50",
+    "Олег Орлов": "г. Пермь, ул. Набережная, д. 3",
 }
 
 
@@ -157,6 +158,8 @@ def subscribers(app, technician):
         ("Петр Иванов", "Пётр Иванов"),  # without the diaeresis
         ("Мира 5", "Пётр Иванов"),
         ("Ленская 50", "Мария Ленская"),
+        ("Набережная 3", "Олег Орлов"),  # a street named like a kind of street
+        ("Орлав", "Олег Орлов"),  # a typo in a short word
     ],
 )
 def test_names_and_addresses_match_loosely_best_first(support, subscribers, query, first):

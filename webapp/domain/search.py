@@ -11,12 +11,14 @@ from webapp.domain.phone import PhoneError, normalise_phone
 # Words that say what kind of place follows ("ул. Ленина, д. 5"). They are in
 # almost every address, so they tell nothing apart and only slow matching down.
 ADDRESS_WORDS = frozenset({
-    "ул", "улица", "пр", "просп", "проспект", "пер", "переулок", "бул", "бульвар", "ш",
-    "шоссе", "наб", "набережная", "пл", "площадь", "туп", "тупик", "проезд", "мкр", "мкрн",
-    "микрорайон", "д", "дом", "к", "корп", "корпус", "стр", "строение", "кв", "квартира",
-    "оф", "офис", "г", "город", "пос", "поселок", "пгт", "с", "село", "дер", "деревня", "обл",
-    "область", "р", "н", "рн", "район", "респ", "республика", "край", "ао",
+    "ул", "улица", "пр", "просп", "проспект", "пер", "переулок", "бул", "бульвар", "ш", "наб",
+    "пл", "туп", "мкр", "мкрн", "микрорайон", "д", "дом", "к", "корп", "корпус", "стр",
+    "строение", "кв", "квартира", "оф", "офис", "г", "город", "пос", "поселок", "пгт", "с",
+    "село", "дер", "деревня", "обл", "область", "р", "н", "рн", "район", "респ", "республика",
+    "край", "ао",
 })  # fmt: skip
+# Not "набережная", "площадь", "шоссе", "проезд", "тупик": each is also a street's
+# name ("ул. Набережная"), and a name must stay findable.
 WORD = re.compile(r"[^\W_]+")
 PHONE_LIKE = re.compile(r"[\d\s()+\-.]+")
 RECEIPT_NUMBER = re.compile(r"HO-[0-9A-Z]{4}-[0-9A-Z]{4}")
@@ -60,25 +62,26 @@ def similarity(query: str, document: str) -> float:
     return found / total if total else 0.0
 
 
+# Longer pieces find hardly fewer documents but cost more: each of their
+# trigrams is one more list for the index to read. Ranking sorts the rest out.
+MAX_PIECE = 6
+
+
 def whole(word: str) -> tuple[str, ...]:
     """Return the piece that finds the word as typed: a short one whole ("5" is a
-    house, not part of "15"), a longer one as the start of a word ("ленин")."""
-    return (f" {word} ",) if len(word) < 3 else (f" {word}",)
+    house, not part of "15"), a longer one by its start ("ленин", "владим")."""
+    return (f" {word} ",) if len(word) < 3 else (f" {word[:MAX_PIECE]}",)
 
 
 def fragments(word: str) -> tuple[str, ...]:
     """Return pieces of the word such that a document holding it, even with one
-    letter typed wrong, holds at least one of them.
-
-    The word's first and last halves do not overlap, so one typo spoils at most
-    one of them; the windows between add evidence for ranking. Every piece has
-    at least three characters, as a trigram index needs.
-    """
+    letter typed wrong, holds at least one of them: its start and its end, which
+    do not overlap, so one typo spoils at most one. Every piece has at least three
+    characters, as a trigram index needs."""
     if len(word) < 4:
         return whole(word)
-    half = len(word) // 2
-    middle = [word[i : i + half] for i in range(1, len(word) - half)] if half >= 3 else []
-    return (f" {word[:half]}", *middle, f"{word[-half:]} ")
+    half = min(len(word) // 2, MAX_PIECE - 1)
+    return (f" {word[:half]}", f"{word[-half:]} ")
 
 
 @dataclass(frozen=True)
