@@ -138,24 +138,23 @@ CANDIDATES = 2000
 
 def _similar(base: sa.Select, text: str, page: int, per_page: int) -> Results:
     """Find names and addresses holding every word as typed; failing that, every
-    word but one as typed and that one with a typo; failing that, the most similar."""
+    word but one as typed and that one with a typo; failing that, the most similar.
+    Each time the candidates are ranked alike on both databases (`_ranked`)."""
     postgresql = db.session.get_bind().dialect.name == "postgresql"
+    narrow = _like if postgresql else _match
     words = text.split()
-    as_typed = [[whole(word) for word in words]]
-    one_typo = [
-        [fragments(word) if i == wrong else whole(word) for i, word in enumerate(words)]
-        for wrong in range(len(words))
+    attempts = [
+        narrow([[whole(word) for word in words]]),
+        narrow([
+            [fragments(word) if i == wrong else whole(word) for i, word in enumerate(words)]
+            for wrong in range(len(words))
+        ]),
+        _most_similar(text) if postgresql else narrow([[fragments(word)] for word in words]),
     ]
-    narrow, rank = (_like, _ranked_postgresql) if postgresql else (_match, _ranked_sqlite)
-    attempts = [narrow(as_typed), narrow(one_typo)]
-    if not postgresql:
-        attempts.append(narrow([[fragments(word)] for word in words]))  # any word, loosely
     for condition in attempts:
-        results = rank(base.where(condition), text, page, per_page)
+        results = _ranked(base.where(condition), text, page, per_page)
         if results.handovers or (page > 1 and _any(base.where(condition))):
-            return results
-    if postgresql:
-        return _most_similar_postgresql(base, text, page, per_page)
+            break
     return results
 
 
@@ -219,26 +218,27 @@ def _match(readings: Readings) -> sa.ColumnElement[bool]:
     )
 
 
-def _ranked_postgresql(query: sa.Select, text: str, page: int, per_page: int) -> Results:
-    score = sa.func.word_similarity(text, Handover.search_text)
-    query = query.where(score >= SIMILARITY_THRESHOLD).order_by(
-        score.desc(), Handover.created_at.desc(), Handover.id.desc()
-    )
-    return _page_of(query, How.SIMILAR, page, per_page)
-
-
-def _most_similar_postgresql(base: sa.Select, text: str, page: int, per_page: int) -> Results:
+def _most_similar(text: str) -> sa.ColumnElement[bool]:
+    """Return the names and addresses pg_trgm finds most similar (its GIN index serves
+    the %> operator), for a query no narrower reading found."""
     # The threshold is a setting of pg_trgm; set_config(..., true) keeps it to this transaction.
     threshold = str(SIMILARITY_THRESHOLD)
     db.session.execute(
         sa.select(sa.func.set_config("pg_trgm.word_similarity_threshold", threshold, True))
     )
-    return _ranked_postgresql(
-        base.where(Handover.search_text.op("%>")(text)), text, page, per_page
+    closest = (
+        sa.select(Handover.id)
+        .where(Handover.search_text.op("%>")(text))
+        .order_by(sa.func.word_similarity(text, Handover.search_text).desc())
+        .limit(CANDIDATES)
     )
+    return Handover.id.in_(closest)
 
 
-def _ranked_sqlite(query: sa.Select, text: str, page: int, per_page: int) -> Results:
+def _ranked(query: sa.Select, text: str, page: int, per_page: int) -> Results:
+    """Rank the candidates by `similarity` (each query word against its closest stored
+    word: pg_trgm's word_similarity lets trigrams of other words count) and return
+    the page; the same candidates always give the same pages."""
     candidates = db.session.execute(
         query.with_only_columns(Handover.id, Handover.search_text, Handover.created_at)
     ).all()
