@@ -296,6 +296,15 @@ def disputed(app, technician):
     return closed_with_receipt(app, technician, answers, subscriber_name="Анна Соколова")
 
 
+def test_results_mark_the_receipts_with_discrepancies(app, technician, support, disputed):
+    make_handover(app, technician, subscriber_name="Анна Соколова-Вторая", status="closed")
+    page = support.get("/support/?q=Соколова", headers=EN).text
+    rows = page.split('<li class="job">')[1:]
+    assert len(rows) == 2
+    marked = [row for row in rows if "1 discrepancy" in row]
+    assert len(marked) == 1 and disputed[1].number in marked[0]
+
+
 def test_the_receipt_page_shows_discrepancies_first(support, disputed):
     _handover, receipt = disputed
     page = support.get(f"/support/receipts/{receipt.number}", headers=EN).text

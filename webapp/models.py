@@ -11,7 +11,7 @@ from typing import Any
 
 from flask_login import UserMixin
 from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db_types import Hundredths, UTCDateTime, now_utc
@@ -126,6 +126,8 @@ class Handover(db.Model):
     # Name and address folded for loose matching; indexed by trigrams (pg_trgm on
     # PostgreSQL, an FTS5 table kept in step by triggers on SQLite, see migration 0004).
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Filled in by queries that ask for it (support's search results).
+    discrepancy_count: Mapped[int] = query_expression()
 
     technician: Mapped[User] = relationship(back_populates="handovers")
     __mapper_args__ = {"version_id_col": row_version}
