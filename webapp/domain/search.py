@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from webapp.domain.phone import PhoneError, normalise_phone
 
@@ -43,6 +44,7 @@ def searchable_text(*parts: str) -> str:
     return f" {' '.join(words)} " if words else ""
 
 
+@lru_cache(maxsize=65_536)  # names and streets repeat: each word is split once
 def word_trigrams(word: str) -> frozenset[str]:
     """Return a word's trigrams, padded as pg_trgm pads them: "  w", " wo", "wor", "rd "."""
     padded = f"  {word} "

@@ -149,14 +149,17 @@ def _similar(base: sa.Select, text: str, page: int, per_page: int) -> Results:
     narrow = _like if postgresql else _match
     words = text.split()
     attempts = [
-        narrow([[whole(word) for word in words]]),
-        narrow([
+        lambda: narrow([[whole(word) for word in words]]),
+        lambda: narrow([
             [fragments(word) if i == wrong else whole(word) for i, word in enumerate(words)]
             for wrong in range(len(words))
         ]),
-        _most_similar(text) if postgresql else narrow([[fragments(word)] for word in words]),
+        lambda: (
+            _most_similar(text) if postgresql else narrow([[fragments(word)] for word in words])
+        ),
     ]
-    for condition in attempts:
+    for attempt in attempts:
+        condition = attempt()
         results = _ranked(base.where(condition), text, page, per_page)
         if results.handovers or (page > 1 and _any(base.where(condition))):
             break
@@ -254,6 +257,8 @@ def _ranked(query: sa.Select, text: str, page: int, per_page: int) -> Results:
     ranked = [row_id for score, _created, row_id in scored if score >= SIMILARITY_THRESHOLD]
     start = (page - 1) * per_page
     chosen = ranked[start : start + per_page]
+    if not chosen:
+        return Results([], How.SIMILAR, page, False)
     shown = db.session.scalars(sa.select(Handover).where(Handover.id.in_(chosen)).options(*SHOWN))
     by_id = {handover.id: handover for handover in shown}
     has_next = len(ranked) > start + per_page
