@@ -103,7 +103,9 @@ def test_list_is_paginated(app, technician, tech_client):
     first = tech_client.get("/handovers/", headers=EN).text
     second = tech_client.get("/handovers/?page=2", headers=EN).text
     assert "Subscriber 2" in first and "Subscriber 0" not in first
+    assert 'href="/handovers/?page=2">Older' in first and "Newer" not in first
     assert "Subscriber 0" in second and "Page 2 of 2" in second
+    assert 'href="/handovers/?page=1">Newer' in second and "Older" not in second
 
 
 @pytest.mark.parametrize("path", ["", "/edit"])
