@@ -487,3 +487,59 @@ def test_quality_refuses_a_bad_period_with_a_message(support):
     response = support.get("/support/technicians?since=0001-01-01&until=9999-12-31", headers=EN)
     assert response.status_code == 400
     assert "Enter a date from 2000 to 2099." in response.text
+
+
+# Loose search over many candidates
+
+
+def test_filters_apply_before_the_candidates_are_cut(app, technician, other_technician,
+                                                     support, monkeypatch):
+    from webapp.support import search
+
+    monkeypatch.setattr(search, "CANDIDATES", 3)
+    make_handover(app, other_technician, subscriber_name="Анна Соколова (старая)")
+    for number in range(3):
+        make_handover(app, technician, subscriber_name=f"Анна Соколова {number}")
+    assert found(support, "Саколова", technician=str(other_technician.id)) == [
+        "Анна Соколова (старая)"
+    ]
+
+
+def test_a_typo_in_every_word_in_any_order_still_finds(support, subscribers):
+    assert found(support, "Ленона Саколова")[0] == "Анна Соколова"
+
+
+def test_page_links_carry_only_the_search(app, technician, support):
+    app.config["HANDOVERS_PER_PAGE"] = 1
+    for number in range(2):
+        make_handover(app, technician, subscriber_name=f"Анна Соколова {number}")
+    for junk in ("_method=POST", "endpoint=x", "page=1&page=2", "_external=1"):
+        response = support.get(f"/support/?q=Соколова&{junk}")
+        assert response.status_code == 200, junk
+        links = re.findall(r'href="(/support/\?[^"]*page=[^"]*)"', response.text)
+        assert links and not any("_method" in link or "endpoint" in link for link in links)
+
+
+def test_reading_discrepancies_is_recorded(app, support, agent, disputed):
+    discrepancy = only_discrepancy(app)
+    support.get("/support/discrepancies")
+    support.get(f"/support/discrepancies/{discrepancy.id}")
+    viewed = events(app, "handover.viewed")
+    assert len(viewed) == 2 and {e.actor_id for e in viewed} == {agent.id}
+
+
+def test_quality_links_work_for_someone_no_longer_a_technician(app, technician, support):
+    closed_with_receipt(app, technician, subscriber_name="Анна Соколова")
+    with app.app_context():
+        from webapp.models import User
+
+        db.session.get(User, technician.id).role = "support"
+        db.session.commit()
+    response = support.get(f"/support/?technician={technician.id}&status=closed", headers=EN)
+    assert response.status_code == 200
+    assert "Анна Соколова" in response.text
+
+
+def test_quality_with_only_an_end_date_shows_the_month_before_it(support):
+    page = support.get("/support/technicians?until=2026-01-31", headers=EN).text
+    assert "from Jan 1, 2026 to Jan 31, 2026" in page

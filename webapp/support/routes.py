@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -14,7 +15,7 @@ from webapp.access import roles_required
 from webapp.domain.search import RECEIPT_NUMBER, parse_query
 from webapp.domain.terms import Role
 from webapp.extensions import db
-from webapp.models import Discrepancy, Receipt, User
+from webapp.models import Discrepancy, Handover, Receipt, User
 from webapp.receipts.routes import send_receipt
 from webapp.receipts.service import verify_pdf
 from webapp.routing import page_number, safe_next
@@ -36,9 +37,12 @@ QUALITY_PERIOD = timedelta(days=30)
 
 
 def technician_choices() -> list[SelectChoice]:
-    """Return every technician, for the search's filter."""
+    """Return every technician, and anyone who did jobs as one (since given another
+    role), for the search's filter."""
+    did_jobs = db.select(Handover.id).where(Handover.technician_id == User.id).exists()
     people = db.session.scalars(
-        db.select(User).where(User.role == Role.TECHNICIAN).order_by(User.full_name)
+        db.select(User).where(sa.or_(User.role == Role.TECHNICIAN, did_jobs))
+        .order_by(User.full_name)
     )
     return [SelectChoice(str(user.id), user.full_name) for user in people]
 
@@ -52,7 +56,8 @@ def search():
     if request.args and form.validate():
         per_page = current_app.config["HANDOVERS_PER_PAGE"]
         results = find(parse_query(form.q.data or ""), form.filters(), page_number(), per_page)
-    shared = {k: v for k, v in request.args.items() if k != "page"}
+    # The pages' links carry the search's own fields, nothing else a URL brought.
+    shared = {field.name: request.args[field.name] for field in form if field.name in request.args}
     page = render_template("support/search.html", form=form, results=results, shared=shared)
     return page, 400 if form.errors else 200
 
@@ -65,6 +70,13 @@ def note_prefix(discrepancy: Discrepancy) -> str:
 def note_forms(discrepancies: list[Discrepancy]) -> dict[int, NoteForm]:
     """Return an empty note form for each discrepancy shown."""
     return {d.id: NoteForm(formdata=None, prefix=note_prefix(d)) for d in discrepancies}
+
+
+def record_reads(handovers) -> None:
+    """Account for staff reading these handovers' personal data (who, when, where)."""
+    for handover in handovers:
+        audit.record("handover.viewed", handover=handover)
+    db.session.commit()
 
 
 def get_receipt_or_404(number: str) -> Receipt:
@@ -114,6 +126,7 @@ def discrepancies():
     per_page = current_app.config["HANDOVERS_PER_PAGE"]
     page = page_number()
     waiting, has_next = open_discrepancies(page, per_page)
+    record_reads({d.handover for d in waiting})
     return render_template(
         "support/discrepancies.html",
         discrepancies=waiting,
@@ -140,6 +153,7 @@ def discrepancy(discrepancy_id: int):
         flash(_("Saved. The receipt itself stays exactly as signed."), "success")
         return redirect(back)
     code = 400 if form.is_submitted() else 200
+    record_reads({discrepancy.handover})
     return render_template(
         "support/discrepancy.html", discrepancy=discrepancy, form=form, back=back
     ), code
@@ -153,7 +167,8 @@ def technicians():
     if not request.args:
         form.since.data, form.until.data = since, until
     elif form.validate():
-        since, until = form.since.data or since, form.until.data or until
+        until = form.until.data or until
+        since = form.since.data or until - QUALITY_PERIOD
     sort = request.args.get("sort", "discrepancies")
     rows = quality(start_of(since), start_of(until + timedelta(days=1)), sort)
     page = render_template(

@@ -141,49 +141,61 @@ def _newest(query: sa.Select, how: str, page: int, per_page: int) -> Results:
 CANDIDATES = 2000
 
 
+def _any(query: sa.Select) -> bool:
+    return bool(db.session.scalar(sa.select(query.exists())))
+
+
 def _similar(base: sa.Select, text: str, page: int, per_page: int) -> Results:
     """Find names and addresses holding every word as typed; failing that, every
-    word but one as typed and that one with a typo; failing that, the most similar.
-    Each time the candidates are ranked alike on both databases (`_ranked`)."""
+    word but one as typed and that one with a typo; failing that, every word
+    perhaps with a typo; failing that, the most similar. The first reading that
+    finds anything similar enough gives every page, ranked alike on both databases."""
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     narrow = _like if postgresql else _match
     words = text.split()
-    attempts = [
-        lambda: narrow([[whole(word) for word in words]]),
-        lambda: narrow([
+    readings = [
+        [[whole(word) for word in words]],
+        [
             [fragments(word) if i == wrong else whole(word) for i, word in enumerate(words)]
             for wrong in range(len(words))
-        ]),
-        lambda: (
-            _most_similar(text) if postgresql else narrow([[fragments(word)] for word in words])
-        ),
+        ],
+        [[fragments(word) for word in words]],
     ]
+    attempts = [lambda readings=r: narrow(base, readings) for r in readings]
+    attempts.append(
+        (lambda: _most_similar(base, text)) if postgresql
+        else (lambda: narrow(base, [[fragments(word)] for word in words]))  # any word
+    )
+    ranked: list[int] = []
     for attempt in attempts:
-        condition = attempt()
-        results = _ranked(base.where(condition), text, page, per_page)
-        if results.handovers or (page > 1 and _any(base.where(condition))):
+        ranked = _ranked(attempt(), text)
+        if ranked:
             break
-    return results
-
-
-def _any(query: sa.Select) -> bool:
-    return bool(db.session.scalar(sa.select(query.exists())))
+    start = (page - 1) * per_page
+    chosen = ranked[start : start + per_page]
+    if not chosen:
+        return Results([], How.SIMILAR, page, False)
+    shown = db.session.scalars(sa.select(Handover).where(Handover.id.in_(chosen)).options(*SHOWN))
+    by_id = {handover.id: handover for handover in shown}
+    has_next = len(ranked) > start + per_page
+    return Results([by_id[i] for i in chosen], How.SIMILAR, page, has_next)
 
 
 # What to look for: any of several readings; each reading needs all its words;
 # a word is found by any of its pieces. Pieces of folded words hold letters,
 # digits and spaces only (`webapp.domain.search.WORD`), so they need no escaping
-# in LIKE patterns or FTS5 phrases.
+# in LIKE patterns or FTS5 phrases. Each function returns the ids of the newest
+# CANDIDATES handovers that match and pass the filters in `base`.
 Readings = list[list[tuple[str, ...]]]
 
 
-def _like(readings: Readings) -> sa.ColumnElement[bool]:
-    """Return the readings as LIKE conditions for pg_trgm's GIN index.
+def _like(base: sa.Select, readings: Readings) -> sa.Select:
+    """Look the readings up with LIKE, which pg_trgm's GIN index serves.
 
     Within a reading, the index finds the rows holding the words as typed, and the
     loosened word's pieces are tested on those rows only: a piece such as "ов "
     is in half of all names, and reading its index entries costs more than the
-    rest of the search. A reading of one loosened word alone has to use the index.
+    rest of the search. A reading of loosened words alone has to use the index.
     """
     def holds(piece: str, indexed: bool) -> sa.ColumnElement[bool]:
         text = Handover.search_text if indexed else Handover.search_text.concat("")
@@ -195,19 +207,18 @@ def _like(readings: Readings) -> sa.ColumnElement[bool]:
         return sa.or_(*(holds(piece, indexed) for piece in pieces))
 
     # One query per reading, united: planned together, the readings' common word
-    # was taken out and only it looked up in the index.
+    # was taken out and only it looked up in the index. Materialized: the index
+    # finds every match first, then the newest are kept (else the planner may walk
+    # the primary key backwards testing each row).
     found = sa.union(*(
-        sa.select(Handover.id).where(*(word(p, reading) for p in reading))
+        base.with_only_columns(Handover.id).where(*(word(p, reading) for p in reading))
         for reading in readings
     )).cte("found").prefix_with("MATERIALIZED")
-    # Materialized: the index finds every match first, then the newest are kept
-    # (else the planner may walk the primary key backwards testing each row).
-    newest = sa.select(found.c.id).order_by(found.c.id.desc()).limit(CANDIDATES)
-    return Handover.id.in_(newest)
+    return sa.select(found.c.id).order_by(found.c.id.desc()).limit(CANDIDATES)
 
 
-def _match(readings: Readings) -> sa.ColumnElement[bool]:
-    """Return the readings as an FTS5 query on the trigram table, the newest matches first.
+def _match(base: sa.Select, readings: Readings) -> sa.Select:
+    """Look the readings up in the FTS5 trigram table, newest first.
 
     Not ordered by FTS5's bm25: computing it counts every document holding each
     piece, which costs more than the search (0.2 s at a million receipts)."""
@@ -217,16 +228,17 @@ def _match(readings: Readings) -> sa.ColumnElement[bool]:
         ))
         for reading in readings
     )
-    return Handover.id.in_(
-        sa.select(sa.column("rowid", sa.Integer))
-        .select_from(sa.table("handover_search"))
+    search = sa.table("handover_search", sa.column("rowid", sa.Integer))
+    return (
+        base.with_only_columns(Handover.id)
+        .join(search, search.c.rowid == Handover.id)
         .where(sa.text("handover_search MATCH :match").bindparams(match=query))
-        .order_by(sa.text("rowid DESC"))
+        .order_by(search.c.rowid.desc())
         .limit(CANDIDATES)
     )
 
 
-def _most_similar(text: str) -> sa.ColumnElement[bool]:
+def _most_similar(base: sa.Select, text: str) -> sa.Select:
     """Return the names and addresses pg_trgm finds most similar (its GIN index serves
     the %> operator), for a query no narrower reading found."""
     # The threshold is a setting of pg_trgm; set_config(..., true) keeps it to this transaction.
@@ -234,32 +246,27 @@ def _most_similar(text: str) -> sa.ColumnElement[bool]:
     db.session.execute(
         sa.select(sa.func.set_config("pg_trgm.word_similarity_threshold", threshold, True))
     )
-    closest = (
-        sa.select(Handover.id)
+    return (
+        base.with_only_columns(Handover.id)
         .where(Handover.search_text.op("%>")(text))
         .order_by(sa.func.word_similarity(text, Handover.search_text).desc())
         .limit(CANDIDATES)
     )
-    return Handover.id.in_(closest)
 
 
-def _ranked(query: sa.Select, text: str, page: int, per_page: int) -> Results:
-    """Rank the candidates by `similarity` (each query word against its closest stored
-    word: pg_trgm's word_similarity lets trigrams of other words count) and return
-    the page; the same candidates always give the same pages."""
-    candidates = db.session.execute(
-        query.with_only_columns(Handover.id, Handover.search_text, Handover.created_at)
+def _ranked(candidates: sa.Select, text: str) -> list[int]:
+    """Return the candidates' ids, similar enough, most similar first (then newest).
+
+    The measure is `similarity`: each query word against its closest stored word
+    (pg_trgm's word_similarity lets trigrams of other words count)."""
+    ids = candidates.subquery()
+    rows = db.session.execute(
+        sa.select(Handover.id, Handover.search_text, Handover.created_at).where(
+            Handover.id.in_(sa.select(ids.c.id))
+        )
     ).all()
     scored = sorted(
-        ((similarity(text, row.search_text), row.created_at, row.id) for row in candidates),
+        ((similarity(text, row.search_text), row.created_at, row.id) for row in rows),
         reverse=True,
     )
-    ranked = [row_id for score, _created, row_id in scored if score >= SIMILARITY_THRESHOLD]
-    start = (page - 1) * per_page
-    chosen = ranked[start : start + per_page]
-    if not chosen:
-        return Results([], How.SIMILAR, page, False)
-    shown = db.session.scalars(sa.select(Handover).where(Handover.id.in_(chosen)).options(*SHOWN))
-    by_id = {handover.id: handover for handover in shown}
-    has_next = len(ranked) > start + per_page
-    return Results([by_id[i] for i in chosen], How.SIMILAR, page, has_next)
+    return [row_id for score, _created, row_id in scored if score >= SIMILARITY_THRESHOLD]
