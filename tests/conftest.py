@@ -32,7 +32,7 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 REQUIRE_POSTGRESQL = os.environ.get("REQUIRE_POSTGRESQL") == "1"
 PASSWORD = "correct-horse-battery"
 SIGNING_PASSPHRASE = "testing-only"
-TABLES = "audit_events, discounts, equipment_items, handovers, users"
+TABLES = "api_clients, audit_events, discounts, equipment_items, handovers, users"
 
 
 def pytest_report_header(config):

@@ -95,6 +95,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(support_bp, url_prefix="/support")
 
+    from webapp.api import HandoverApi
+    from webapp.api import bp as api_bp
+
+    HandoverApi(app).register_blueprint(api_bp)
+
 
 def register_errorhandlers(app: Flask) -> None:
     from webapp.errors import register
@@ -109,8 +114,9 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from webapp.cli import demo_command, receipts_cli, users_cli
+    from webapp.cli import api_clients_cli, demo_command, receipts_cli, users_cli
 
     app.cli.add_command(users_cli)
+    app.cli.add_command(api_clients_cli)
     app.cli.add_command(receipts_cli)
     app.cli.add_command(demo_command)

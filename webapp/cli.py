@@ -28,6 +28,41 @@ VERDICTS = {
 }
 
 users_cli = AppGroup("users", help="Manage staff accounts.")
+api_clients_cli = AppGroup("api-clients", help="Systems allowed to call the JSON API.")
+
+
+@api_clients_cli.command("create")
+@click.argument("name")
+@click.option("--scope", "scopes", multiple=True, default=("orders:write", "receipts:read"),
+              show_default=True, help="orders:write and/or receipts:read; repeat for both.")
+def create_api_client(name: str, scopes: tuple[str, ...]) -> None:
+    """Create an API client and print its bearer token, once: only its hash is kept."""
+    from webapp.api.auth import ApiClientError, create_client
+
+    try:
+        client, token = create_client(name, list(scopes))
+    except ApiClientError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record("api_client.created", details={"client": client.name, "scopes": client.scopes})
+    db.session.commit()
+    click.echo(f"API client {client.name!r} created with scopes {', '.join(client.scopes)}.")
+    click.echo("Its token (shown only now; send it as 'Authorization: Bearer <token>'):")
+    click.echo(token)
+
+
+@api_clients_cli.command("revoke")
+@click.argument("name")
+def revoke_api_client(name: str) -> None:
+    """Revoke an API client's token."""
+    from webapp.api.auth import ApiClientError, revoke_client
+
+    try:
+        client = revoke_client(name)
+    except ApiClientError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record("api_client.revoked", details={"client": client.name})
+    db.session.commit()
+    click.echo(f"API client {client.name!r} is revoked.")
 
 
 def read_password() -> str:

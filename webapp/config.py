@@ -48,6 +48,17 @@ class Config:
     # Where the QR code on a receipt points; by default the address the request came to.
     PUBLIC_URL: str | None = None
     HANDOVERS_PER_PAGE = 20
+    # The JSON API's OpenAPI document (flask-smorest), at /api/v1/openapi.json.
+    API_TITLE = "Handover"
+    API_VERSION = "v1"
+    OPENAPI_VERSION = "3.0.3"
+    OPENAPI_URL_PREFIX = "/api/v1"
+    OPENAPI_JSON_PATH = "openapi.json"
+    API_SPEC_OPTIONS = {
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "info": {"description": "Handovers from the order system; receipts for it to read."},
+    }
     STAFF_PER_PAGE = 50
 
     @classmethod

@@ -1,6 +1,6 @@
 """One error renderer: every HTTP error is a page from templates/errors/<code>.html."""
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.extensions import db
@@ -9,7 +9,12 @@ PAGES = frozenset({400, 403, 404, 405, 413, 500})
 
 
 def render_error(error: HTTPException):
-    """Render the error's page, or the generic one for codes without a page."""
+    """Render the error's page, or the generic one for codes without a page; under
+    /api/, problem details instead (JSON, never HTML)."""
+    if request.path.startswith("/api/"):
+        from webapp.api.problems import problem_response
+
+        return problem_response(error)
     code = error.code or 500
     template = f"errors/{code}.html" if code in PAGES else "errors/generic.html"
     return render_template(template, error=error), code

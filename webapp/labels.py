@@ -77,6 +77,8 @@ EVENTS = {
     "handover.viewed": _l("Handover opened by staff"),
     "discrepancy.contacted": _l("Support contacted the subscriber about a discrepancy"),
     "discrepancy.resolved": _l("Support resolved a discrepancy"),
+    "api_client.created": _l("API client created"),
+    "api_client.revoked": _l("API client revoked"),
     "staff.created": _l("Staff account created"),
     "staff.role_changed": _l("Staff role changed"),
     "staff.deactivated": _l("Staff account deactivated"),

@@ -176,6 +176,10 @@ class Handover(db.Model):
         """Return the subscriber's or the technician's signature, if given."""
         return next((s for s in self.signatures if s.signer == signer), None)
 
+    @property
+    def receipt_number(self) -> str | None:
+        return self.receipt.number if self.receipt else None
+
     def answer_to(self, item: str) -> ChecklistAnswer | None:
         return next((a for a in self.answers if a.item == item), None)
 
@@ -339,3 +343,33 @@ class AuditEvent(db.Model):
 
     actor: Mapped[User | None] = relationship()
     handover: Mapped[Handover | None] = relationship()
+
+
+class ApiClient(db.Model):
+    """A system allowed to call the JSON API (the order system, say). Only the
+    SHA-256 of its bearer token is kept; the token is shown once, at creation."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class IdempotencyKey(db.Model):
+    """The first response to a client's request with an Idempotency-Key, to give
+    again when the same request comes with the same key."""
+
+    __tablename__ = "idempotency_keys"
+    __table_args__ = (UniqueConstraint("client_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("api_clients.id"))
+    key: Mapped[str] = mapped_column(String(255))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column()
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)

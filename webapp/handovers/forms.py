@@ -36,6 +36,12 @@ from webapp.forms import (
 )
 from webapp.handovers.service import FACT_FIELDS
 
+# Lengths of the facts as typed: the form and the JSON API take the same.
+LIMITS = {
+    "order_number": 32, "account_number": 20, "contract_number": 32, "subscriber_name": 200,
+    "phone": 32, "address": 500, "tariff_name": 100, "portal_login": 64,
+    "discount_description": 200, "equipment_model": 100, "serial": 64,
+}
 MAX_DISCOUNTS = 10
 MAX_EQUIPMENT = 20
 MAX_MONTHS = 120
@@ -45,7 +51,7 @@ HUNDRED = Decimal(100)
 
 
 class DiscountRow(RowForm):
-    description = text_field(_l("Description"), 200, required=False)
+    description = text_field(_l("Description"), LIMITS["discount_description"], required=False)
     kind = choice_field(_l("Kind"), DiscountKind, default=DiscountKind.PERCENT)
     value = AmountField(_l("Value"))
     months = WholeNumberField(
@@ -87,10 +93,10 @@ def _months_not_with_permanent(form, field) -> None:
 
 class EquipmentRow(RowForm):
     kind = choice_field(_l("Type"), EquipmentType, default=EquipmentType.ROUTER)
-    model = text_field(_l("Model"), 100, required=False)
+    model = text_field(_l("Model"), LIMITS["equipment_model"], required=False)
     serial = text_field(
         _l("Serial number"),
-        64,
+        LIMITS["serial"],
         required=False,
         pattern=r"^[A-Za-z0-9-]+$",
         pattern_message=_l("Use Latin letters, digits and “-” only."),
@@ -104,16 +110,16 @@ class EquipmentRow(RowForm):
 
 class HandoverForm(FlaskForm):
     order_number = text_field(
-        _l("Order number"), 32, pattern=DOCUMENT_NUMBER.pattern,
+        _l("Order number"), LIMITS["order_number"], pattern=DOCUMENT_NUMBER.pattern,
         pattern_message=_l("Use letters, digits, “-” and “/” only."),
     )
     account_number = text_field(
-        _l("Account number"), 20, pattern=r"^[0-9]{5,20}$",
+        _l("Account number"), LIMITS["account_number"], pattern=r"^[0-9]{5,20}$",
         pattern_message=_l("Use 5 to 20 digits."),
         render_kw={"inputmode": "numeric"},
     )
     contract_number = text_field(
-        _l("Contract number"), 32, pattern=DOCUMENT_NUMBER.pattern,
+        _l("Contract number"), LIMITS["contract_number"], pattern=DOCUMENT_NUMBER.pattern,
         pattern_message=_l("Use letters, digits, “-” and “/” only."),
     )
     contract_pages = WholeNumberField(
@@ -127,16 +133,17 @@ class HandoverForm(FlaskForm):
         ],
         render_kw={"inputmode": "numeric", "min": 1, "max": MAX_CONTRACT_PAGES},
     )
-    subscriber_name = text_field(_l("Subscriber's full name"), 200)
+    subscriber_name = text_field(_l("Subscriber's full name"), LIMITS["subscriber_name"])
     phone = text_field(
-        _l("Subscriber's phone"), 32, render_kw={"inputmode": "tel", "autocomplete": "off"}
+        _l("Subscriber's phone"), LIMITS["phone"],
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
     )
-    address = text_field(_l("Service address"), 500)
+    address = text_field(_l("Service address"), LIMITS["address"])
     services = CheckboxesField(
         _l("Services"), vocabulary=Service,
         validators=[DataRequired(_l("Choose at least one service."))],
     )
-    tariff_name = text_field(_l("Tariff"), 100)
+    tariff_name = text_field(_l("Tariff"), LIMITS["tariff_name"])
     monthly_fee = AmountField(
         _l("Monthly fee"),
         validators=[InputRequired(FILL_IN), amount_between(ZERO, MAX_AMOUNT)],
@@ -146,7 +153,7 @@ class HandoverForm(FlaskForm):
     )
     portal_login = text_field(
         _l("Personal account login handed over"),
-        64,
+        LIMITS["portal_login"],
         required=False,
         description=_l("Only the login. Never type the password anywhere in Handover."),
         render_kw={"autocomplete": "off", "autocapitalize": "none", "spellcheck": "false"},

@@ -1,0 +1,354 @@
+"""The JSON API, as the order system uses it: contracts, errors, tokens, idempotency."""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from openapi_spec_validator import validate
+
+from tests.conftest import add_user, all_yes_answers, close_job, csrf_token, freeze, valid_form
+from tests.test_receipts import upload
+from webapp.api.auth import create_client
+from webapp.extensions import db
+from webapp.models import AuditEvent, Handover, IdempotencyKey
+
+PROBLEM = "application/problem+json"
+
+
+def order(**changes) -> dict:
+    """Return an order as the order system sends it."""
+    data = {
+        "order_number": "ORD-2026-0077", "account_number": "1234567890",
+        "contract_number": "Д-77/2026", "contract_pages": 12,
+        "subscriber_name": "Анна Соколова", "phone": "8 912 345-67-89",
+        "address": "г. Пермь, ул. Ленина, д. 5, кв. 12", "services": ["internet", "tv"],
+        "tariff_name": "Домашний 500", "monthly_fee": "650.00", "billing_method": "credit",
+        "sales_discounts": [
+            {"description": "Скидка новому абоненту", "kind": "percent", "value": "50",
+             "months": 3},
+        ],
+        "technician": "tech",
+    }
+    return {**data, **changes}
+
+
+def new_client(app, name="orders", scopes=("orders:write", "receipts:read")) -> dict:
+    with app.app_context():
+        _client, token = create_client(name, list(scopes))
+        db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+def auth(app, technician):
+    return new_client(app)
+
+
+def created(client, auth, **changes):
+    response = client.post("/api/v1/handovers", json=order(**changes), headers=auth)
+    assert response.status_code == 201, response.get_json()
+    return response.get_json()
+
+
+def handovers_in(app) -> int:
+    with app.app_context():
+        return db.session.scalar(db.select(db.func.count()).select_from(Handover))
+
+
+def problem(response, status: int) -> dict:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.content_type == PROBLEM
+    body = response.get_json()
+    assert body["status"] == status and body["title"]
+    return body
+
+
+# Creating handovers
+
+
+def test_an_order_becomes_a_handover_with_the_sales_promises(app, client, auth, technician):
+    body = created(client, auth)
+    assert body["status"] == "draft" and len(body["id"]) == 16
+    assert body["phone"] == "+79123456789"
+    assert body["discounts"] == [{
+        "description": "Скидка новому абоненту", "kind": "percent", "value": "50.00",
+        "months": 3, "source": "sales",
+    }]
+    assert body["receipt_number"] is None
+    with app.app_context():
+        handover = db.session.scalar(db.select(Handover))
+        assert handover.technician_id == technician.id
+        assert handover.monthly_fee == Decimal("650.00")
+        [event] = db.session.scalars(db.select(AuditEvent)).all()
+        assert event.event == "handover.created" and event.details == {"by": "api"}
+
+
+def test_the_technician_may_be_named_by_employee_id(client, auth, technician):
+    assert created(client, auth, technician=technician.employee_id)["status"] == "draft"
+
+
+def test_a_second_handover_for_the_same_order_is_refused_with_the_first_id(app, client, auth):
+    first = created(client, auth)
+    body = problem(client.post("/api/v1/handovers", json=order(), headers=auth), 409)
+    assert body["existing_id"] == first["id"]
+    assert handovers_in(app) == 1
+
+
+@pytest.mark.parametrize(
+    ("changes", "pointer"),
+    [
+        ({"order_number": "ORD 1; DROP"}, "/order_number"),
+        ({"account_number": "12ab"}, "/account_number"),
+        ({"phone": "12345"}, "/phone"),
+        ({"monthly_fee": "1.234"}, "/monthly_fee"),
+        ({"subscriber_name": "Анна\u202eСоколова"}, "/subscriber_name"),
+        ({"subscriber_name": "x" * 201}, "/subscriber_name"),
+        ({"services": ["internet", "radio"]}, "/services/1"),
+        ({"services": []}, "/services"),
+        ({"billing_method": "barter"}, "/billing_method"),
+        ({"contract_pages": "twelve"}, "/contract_pages"),
+        ({"contract_pages": 0}, "/contract_pages"),
+        ({"technician": "nobody"}, "/technician"),
+        ({"sales_discounts": [{"description": "x", "kind": "percent", "value": "150",
+                               "months": 3}]}, "/sales_discounts/0/value"),
+        ({"sales_discounts": [{"description": "x", "kind": "percent", "value": "10"}]},
+         "/sales_discounts/0/months"),
+        ({"surprise": True}, "/surprise"),
+    ],
+)
+def test_bad_orders_get_problem_details_naming_the_field(app, client, auth, changes, pointer):
+    body = problem(client.post("/api/v1/handovers", json=order(**changes), headers=auth), 422)
+    assert pointer in [error["pointer"] for error in body["errors"]], body
+    assert handovers_in(app) == 0
+
+
+@pytest.mark.parametrize("missing", ["order_number", "phone", "services", "technician"])
+def test_a_missing_field_is_named(client, auth, missing):
+    data = order()
+    del data[missing]
+    body = problem(client.post("/api/v1/handovers", json=data, headers=auth), 422)
+    assert f"/{missing}" in [error["pointer"] for error in body["errors"]]
+
+
+def test_bad_json_and_oversize_bodies_get_problem_details(client, auth):
+    headers = {**auth, "Content-Type": "application/json"}
+    problem(client.post("/api/v1/handovers", data="{not json", headers=headers), 400)
+    problem(client.post("/api/v1/handovers", data="[]", headers=headers), 422)
+    huge = '{"order_number": "' + "x" * (2 * 1024 * 1024) + '"}'
+    problem(client.post("/api/v1/handovers", data=huge, headers=headers), 413)
+
+
+def test_the_web_form_says_the_same_as_the_api(client, auth):
+    """The rules are the form's own: the same bad value gets the same message."""
+    body = problem(client.post(
+        "/api/v1/handovers", json=order(account_number="12ab"),
+        headers={**auth, "Accept-Language": "en"},
+    ), 422)
+    [error] = [e for e in body["errors"] if e["pointer"] == "/account_number"]
+    assert error["detail"] == "Use 5 to 20 digits."
+
+
+# Tokens and scopes
+
+
+def test_calls_without_a_valid_token_get_401(app, client, auth):
+    with app.app_context():
+        from webapp.api.auth import revoke_client
+
+        other = new_client(app, "old")
+        revoke_client("old")
+        db.session.commit()
+    for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic eDp5"},
+                    other):
+        response = client.get("/api/v1/receipts?account_number=1234567890", headers=headers)
+        problem(response, 401)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_each_client_reaches_only_what_its_scope_allows(app, client):
+    add_user(app, "tech")
+    reader = new_client(app, "reader", ["receipts:read"])
+    writer = new_client(app, "writer", ["orders:write"])
+    problem(client.post("/api/v1/handovers", json=order(), headers=reader), 403)
+    problem(client.get("/api/v1/receipts?account_number=1234567890", headers=writer), 403)
+    assert client.post("/api/v1/handovers", json=order(), headers=writer).status_code == 201
+    assert client.get("/api/v1/receipts?account_number=1", headers=reader).status_code == 200
+
+
+def test_the_api_keeps_no_cookie_session(client, auth):
+    response = client.post("/api/v1/handovers", json=order(), headers=auth)
+    assert "Set-Cookie" not in response.headers
+
+
+# Idempotency
+
+
+def test_the_same_key_and_body_return_the_first_response(app, client, auth):
+    headers = {**auth, "Idempotency-Key": "order-77-try"}
+    first = client.post("/api/v1/handovers", json=order(), headers=headers)
+    again = client.post("/api/v1/handovers", json=order(), headers=headers)
+    assert (again.status_code, again.get_json()) == (201, first.get_json())
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert handovers_in(app) == 1
+
+
+def test_the_same_key_with_another_body_is_refused(app, client, auth):
+    headers = {**auth, "Idempotency-Key": "order-77-try"}
+    client.post("/api/v1/handovers", json=order(), headers=headers)
+    problem(client.post("/api/v1/handovers", json=order(order_number="ORD-78"),
+                        headers=headers), 422)
+    assert handovers_in(app) == 1
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "ключ"])
+def test_a_malformed_key_is_refused(app, client, auth, key):
+    problem(client.post("/api/v1/handovers", json=order(),
+                        headers={**auth, "Idempotency-Key": key}), 400)
+    assert handovers_in(app) == 0
+
+
+def test_keys_are_per_client(app, client, auth):
+    other = new_client(app, "second")
+    for headers in (auth, other):
+        client.post("/api/v1/handovers", json=order(), headers={**headers, "Idempotency-Key": "k"})
+    with app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(IdempotencyKey)) == 1
+
+
+def test_parallel_requests_with_one_key_make_one_handover(app, auth):
+    headers = {**auth, "Idempotency-Key": "parallel"}
+    answers = []
+
+    def send():
+        response = app.test_client().post("/api/v1/handovers", json=order(), headers=headers)
+        answers.append((response.status_code, response.get_json()))
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert handovers_in(app) == 1
+    assert {status for status, _body in answers} == {201}
+    assert len({body["id"] for _status, body in answers}) == 1
+
+
+# Reading handovers and receipts
+
+
+def test_the_order_system_follows_a_sales_promise_to_a_genuine_receipt(app, client, auth,
+                                                                        technician):
+    """Sales promised 50% for 3 months; the application says 50% for 1 month."""
+    body = created(client, auth)
+    with app.app_context():
+        handover = db.session.scalar(db.select(Handover))
+        db.session.expunge(handover)
+    tech = app.test_client(user=technician)
+    form = valid_form(**{
+        "order_number": "ORD-2026-0077", "contract_number": "Д-77/2026",
+        "discounts-0-description": "Скидка новому абоненту",
+        "discounts-0-value": "50", "discounts-0-months": "1",
+    })
+    edit = f"/handovers/{handover.public_id}/edit"
+    page = tech.get(edit).text
+    assert tech.post(edit, data={"csrf_token": csrf_token(page), **form}).status_code == 302
+    close_job(app, technician, handover, freeze(app, handover), all_yes_answers())
+
+    report = client.get(f"/api/v1/handovers/{body['id']}", headers=auth).get_json()
+    assert report["status"] == "closed"
+    [discrepancy] = report["discrepancies"]
+    assert (discrepancy["item"], discrepancy["source"]) == ("discounts", "sales")
+    number = report["receipt_number"]
+    pdf = client.get(f"/api/v1/receipts/{number}.pdf", headers=auth)
+    assert pdf.mimetype == "application/pdf"
+    verdict = upload(client, pdf.data)
+    assert "Genuine and unmodified" in verdict.text
+
+    summary = client.get(f"/api/v1/receipts/{number}", headers=auth).get_json()
+    assert summary["handover_id"] == body["id"] and summary["discrepancies"] == 1
+    for query in ("account_number=1234567890", "phone=%2B7%20912%20345-67-89",
+                  "order_number=ORD-2026-0077", "contract_number=Д-77/2026"):
+        listed = client.get(f"/api/v1/receipts?{query}", headers=auth).get_json()
+        assert [r["number"] for r in listed["receipts"]] == [number], query
+
+
+def test_unknown_ids_and_numbers_are_404_problems(client, auth):
+    problem(client.get("/api/v1/handovers/AAAAAAAAAAAAAAAA", headers=auth), 404)
+    problem(client.get("/api/v1/receipts/HO-2345-6789", headers=auth), 404)
+    problem(client.get("/api/v1/receipts/HO-2345-6789.pdf", headers=auth), 404)
+    problem(client.get("/api/v1/nowhere", headers=auth), 404)
+    problem(client.delete("/api/v1/handovers", headers=auth), 405)
+
+
+def test_a_receipt_search_needs_something_to_look_for(client, auth):
+    problem(client.get("/api/v1/receipts", headers=auth), 422)
+    body = problem(client.get("/api/v1/receipts?phone=12", headers=auth), 422)
+    assert body["errors"][0]["pointer"] == "/phone"
+    problem(client.get("/api/v1/receipts?account_number=1&per_page=1000", headers=auth), 422)
+
+
+def test_markup_comes_back_as_data_not_markup(client, auth):
+    body = created(client, auth, subscriber_name="<script>alert(1)</script>")
+    assert body["subscriber_name"] == "<script>alert(1)</script>"
+
+
+# The document
+
+
+def test_the_openapi_document_is_valid_and_covers_every_operation(client):
+    response = client.get("/api/v1/openapi.json")
+    spec = response.get_json()
+    validate(spec)
+    operations = {
+        (path, method) for path, item in spec["paths"].items() for method in item
+        if method != "parameters"
+    }
+    assert operations == {
+        ("/api/v1/handovers", "post"), ("/api/v1/handovers/{public_id}", "get"),
+        ("/api/v1/receipts", "get"), ("/api/v1/receipts/{number}", "get"),
+        ("/api/v1/receipts/{number}.pdf", "get"),
+    }
+    assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
+
+
+def test_pages_keep_their_html_errors(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404 and response.mimetype == "text/html"
+
+
+
+# The command line
+
+
+def test_api_clients_create_prints_the_token_once_and_keeps_only_its_hash(app, client, runner):
+    result = runner.invoke(args=["api-clients", "create", "orders", "--scope", "receipts:read"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert token.startswith("ho_") and len(token) > 40
+    with app.app_context():
+        from webapp.models import ApiClient
+
+        stored = db.session.scalar(db.select(ApiClient))
+        assert stored.scopes == ["receipts:read"] and token not in repr(vars(stored))
+        events = db.session.scalars(db.select(AuditEvent.details)).all()
+        assert token not in repr(events)
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/receipts?account_number=1", headers=headers).status_code == 200
+
+    result = runner.invoke(args=["api-clients", "revoke", "orders"])
+    assert result.exit_code == 0, result.output
+    problem(client.get("/api/v1/receipts?account_number=1", headers=headers), 401)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["create", "orders", "--scope", "everything"], ["create", " "], ["revoke", "ghost"]],
+)
+def test_api_clients_commands_refuse_bad_requests(runner, args):
+    result = runner.invoke(args=["api-clients", *args])
+    assert result.exit_code != 0 and "Error" in result.output
+
+
+def test_a_staff_session_does_not_open_the_api(app, technician):
+    signed_in = app.test_client(user=technician)
+    problem(signed_in.get("/api/v1/receipts?account_number=1"), 401)
