@@ -80,7 +80,8 @@ def test_an_order_becomes_a_handover_with_the_sales_promises(app, client, auth, 
         assert handover.technician_id == technician.id
         assert handover.monthly_fee == Decimal("650.00")
         [event] = db.session.scalars(db.select(AuditEvent)).all()
-        assert event.event == "handover.created" and event.details == {"by": "api"}
+        assert event.event == "handover.created"
+        assert event.details == {"by": "api", "client": "orders"} and event.actor_id is None
 
 
 def test_the_technician_may_be_named_by_employee_id(client, auth, technician):
@@ -89,8 +90,29 @@ def test_the_technician_may_be_named_by_employee_id(client, auth, technician):
 
 def test_a_second_handover_for_the_same_order_is_refused_with_the_first_id(app, client, auth):
     first = created(client, auth)
-    body = problem(client.post("/api/v1/handovers", json=order(), headers=auth), 409)
-    assert body["existing_id"] == first["id"]
+    for number in ("ORD-2026-0077", " ORD-2026-0077", "ORD-2026-0077 "):
+        response = client.post("/api/v1/handovers", json=order(order_number=number),
+                               headers=auth)
+        assert problem(response, 409)["existing_id"] == first["id"]
+    assert handovers_in(app) == 1
+
+
+def test_racing_orders_for_one_number_make_one_handover(app, auth):
+    answers = []
+
+    def send(number):
+        response = app.test_client().post(
+            "/api/v1/handovers", json=order(),
+            headers={**auth, "Idempotency-Key": f"try-{number}"},
+        )
+        answers.append(response.status_code)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [201] + [409] * 5
     assert handovers_in(app) == 1
 
 
@@ -114,6 +136,15 @@ def test_a_second_handover_for_the_same_order_is_refused_with_the_first_id(app, 
         ({"sales_discounts": [{"description": "x", "kind": "percent", "value": "10"}]},
          "/sales_discounts/0/months"),
         ({"surprise": True}, "/surprise"),
+        ({"subscriber_name": "Анна \ud800"}, "/subscriber_name"),
+        ({"technician": "tech\ud800"}, "/technician"),
+        ({"contract_pages": 12.5}, "/contract_pages"),
+        ({"contract_pages": "１２"}, "/contract_pages"),
+        ({"monthly_fee": 650}, "/monthly_fee"),
+        ({"monthly_fee": "٦٥٠"}, "/monthly_fee"),
+        ({"sales_discounts": [{"description": "x", "kind": "percent", "value": "１０",
+                               "months": 3}]}, "/sales_discounts/0/value"),
+        ({"sales_discounts": ["x"]}, "/sales_discounts/0"),
     ],
 )
 def test_bad_orders_get_problem_details_naming_the_field(app, client, auth, changes, pointer):
@@ -133,7 +164,12 @@ def test_a_missing_field_is_named(client, auth, missing):
 def test_bad_json_and_oversize_bodies_get_problem_details(client, auth):
     headers = {**auth, "Content-Type": "application/json"}
     problem(client.post("/api/v1/handovers", data="{not json", headers=headers), 400)
-    problem(client.post("/api/v1/handovers", data="[]", headers=headers), 422)
+    body = problem(client.post("/api/v1/handovers", data="[]", headers=headers), 422)
+    assert body["errors"][0]["pointer"] == ""  # the whole body (RFC 6901)
+    problem(client.post("/api/v1/handovers", data="[" * 100_000 + "]" * 100_000,
+                        headers=headers), 400)
+    problem(client.post("/api/v1/handovers", data="order_number=1", headers={
+        **auth, "Content-Type": "application/x-www-form-urlencoded"}), 415)
     huge = '{"order_number": "' + "x" * (2 * 1024 * 1024) + '"}'
     problem(client.post("/api/v1/handovers", data=huge, headers=headers), 413)
 
@@ -189,6 +225,17 @@ def test_the_same_key_and_body_return_the_first_response(app, client, auth):
     again = client.post("/api/v1/handovers", json=order(), headers=headers)
     assert (again.status_code, again.get_json()) == (201, first.get_json())
     assert again.headers["Idempotent-Replayed"] == "true"
+    assert handovers_in(app) == 1
+
+
+def test_the_same_json_spaced_otherwise_counts_as_the_same_request(app, client, auth):
+    import json
+
+    headers = {**auth, "Idempotency-Key": "k", "Content-Type": "application/json"}
+    first = client.post("/api/v1/handovers", data=json.dumps(order()), headers=headers)
+    again = client.post("/api/v1/handovers", data=json.dumps(order(), indent=4),
+                        headers=headers)
+    assert again.status_code == 201 and again.get_json() == first.get_json()
     assert handovers_in(app) == 1
 
 
@@ -352,3 +399,21 @@ def test_api_clients_commands_refuse_bad_requests(runner, args):
 def test_a_staff_session_does_not_open_the_api(app, technician):
     signed_in = app.test_client(user=technician)
     problem(signed_in.get("/api/v1/receipts?account_number=1"), 401)
+
+
+def test_a_staff_cookie_sent_along_is_ignored(app, technician, auth):
+    signed_in = app.test_client(user=technician)
+    assert signed_in.post("/api/v1/handovers", json=order(), headers=auth).status_code == 201
+    with app.app_context():
+        [event] = db.session.scalars(db.select(AuditEvent)).all()
+        assert event.actor_id is None and event.details["client"] == "orders"
+
+
+def test_api_reads_of_personal_data_are_recorded(app, client, auth):
+    body = created(client, auth)
+    client.get(f"/api/v1/handovers/{body['id']}", headers=auth)
+    with app.app_context():
+        viewed = db.session.scalars(
+            db.select(AuditEvent).where(AuditEvent.event == "handover.viewed")
+        ).all()
+        assert [e.details for e in viewed] == [{"by": "api", "client": "orders"}]

@@ -23,16 +23,20 @@ def pointers(messages: Any, path: str = "") -> list[dict[str, str]]:
     """Flatten nested error messages into [{pointer, detail}]: a dict or list of
     row errors goes one level down; plain messages belong to the path itself."""
     if isinstance(messages, dict):
-        return [p for key, value in messages.items() for p in pointers(value, f"{path}/{key}")]
+        # marshmallow files errors about a whole object under "_schema".
+        return [
+            p for key, value in messages.items()
+            for p in pointers(value, path if key == "_schema" else f"{path}/{key}")
+        ]
     if isinstance(messages, list | tuple):
         found = []
         for index, value in enumerate(messages):
             if isinstance(value, dict | list | tuple):
                 found += pointers(value, f"{path}/{index}")
             else:
-                found.append({"pointer": path or "/", "detail": str(value)})
+                found.append({"pointer": path, "detail": str(value)})
         return found
-    return [{"pointer": path or "/", "detail": str(messages)}]
+    return [{"pointer": path, "detail": str(messages)}]  # "" points at the whole body
 
 
 def problem_response(error: HTTPException):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import timedelta
 from functools import wraps
 
@@ -30,7 +31,7 @@ from webapp.domain.terms import DiscountSource, Role
 from webapp.extensions import db
 from webapp.handovers.forms import HandoverForm
 from webapp.handovers.service import record_facts
-from webapp.models import Discount, Handover, IdempotencyKey, Receipt, User
+from webapp.models import ApiClient, Discount, Handover, IdempotencyKey, Receipt, User
 from webapp.receipts.routes import send_receipt
 from webapp.routing import one_page
 
@@ -50,7 +51,7 @@ def idempotent(view):
         key = request.headers.get("Idempotency-Key")
         if key is not None and not (0 < len(key) <= 255 and key.isascii() and key.isprintable()):
             raise ApiProblem(400, "Idempotency-Key must be 1 to 255 printable ASCII characters.")
-        digest = hashlib.sha256(request.get_data()).hexdigest()
+        digest = request_digest()
         if key is not None and (stored := _stored(key)) is not None:
             return _replay(stored, digest)
         try:
@@ -80,10 +81,17 @@ def idempotent(view):
     return wrapped
 
 
+def request_digest() -> str:
+    """Return a digest of the request body, the same for the same JSON however spaced."""
+    try:
+        body = json.dumps(request.get_json(silent=True), sort_keys=True, ensure_ascii=False)
+    except RecursionError:
+        body = None
+    data = body.encode("utf-8", "surrogatepass") if body is not None else request.get_data()
+    return hashlib.sha256(data).hexdigest()
+
+
 def _stored(key: str) -> IdempotencyKey | None:
-    db.session.execute(
-        sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < now_utc() - KEPT_FOR)
-    )
     return db.session.scalar(
         sa.select(IdempotencyKey).where(
             IdempotencyKey.client_id == g.api_client.id, IdempotencyKey.key == key
@@ -127,17 +135,47 @@ def facts_from(data: dict) -> tuple[dict, list[dict]]:
 
 
 def technician_named(name: str) -> User:
-    technician = db.session.scalar(
+    """Return the one active technician with this login or employee id."""
+    found = db.session.scalars(
         sa.select(User).where(
             sa.or_(User.login == name, User.employee_id == name),
             User.role == Role.TECHNICIAN, User.active,
         )
-    )
-    if technician is None:
+    ).all()
+    if len(found) != 1:
+        detail = ("No active technician has this login or id." if not found else
+                  "Two technicians answer to this; name one by login.")
         raise ApiProblem(422, "No such technician.", errors=[
-            {"pointer": "/technician", "detail": "No active technician has this login or id."}
+            {"pointer": "/technician", "detail": detail}
         ])
-    return technician
+    return found[0]
+
+
+def one_at_a_time(order_number: str) -> None:
+    """Make requests creating a handover for one order wait for each other, so that
+    the check for an existing one and the insert cannot interleave."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(
+            sa.func.hashtext(f"handover-order:{order_number}")
+        )))
+    else:
+        # SQLite has one writer at a time: writing first takes that lock now.
+        db.session.execute(
+            sa.update(ApiClient).where(ApiClient.id == g.api_client.id)
+            .values(name=ApiClient.name)
+        )
+
+
+def by_client() -> dict[str, str]:
+    """Return who an API event is by, for the audit trail."""
+    return {"by": "api", "client": g.api_client.name}
+
+
+def record_reads(handovers) -> None:
+    """Account for an API client reading these handovers' personal data."""
+    for handover in handovers:
+        audit.record("handover.viewed", handover=handover, details=by_client())
+    db.session.commit()
 
 
 @bp.route("/handovers", methods=["POST"])
@@ -147,16 +185,26 @@ def technician_named(name: str) -> User:
 @bp.response(201, HandoverOut)
 @bp.alt_response(409, schema=Problem, content_type=PROBLEM_TYPE,
                  description="A handover for this order number exists already")
-@bp.doc(parameters=[{"in": "header", "name": "Idempotency-Key", "schema": {"type": "string"}}])
+@bp.doc(parameters=[{
+    "in": "header", "name": "Idempotency-Key",
+    "description": "Send the same key again to get the first response, creating nothing.",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
+}])
 def create_handover(order):
     """Create a handover from an order, with the discounts sales promised."""
+    facts, sales_discounts = facts_from(order)
+    technician = technician_named(order["technician"])
+    one_at_a_time(facts["order_number"])
     existing = db.session.scalar(
-        sa.select(Handover.public_id).where(Handover.order_number == order["order_number"])
+        sa.select(Handover.public_id).where(Handover.order_number == facts["order_number"])
     )
     if existing:
         raise ApiProblem(409, "A handover for this order exists already.", existing_id=existing)
-    facts, sales_discounts = facts_from(order)
-    handover = Handover(technician=technician_named(order["technician"]))
+    # Responses kept for replay hold personal data: none stays past its time.
+    db.session.execute(
+        sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < now_utc() - KEPT_FOR)
+    )
+    handover = Handover(technician=technician)
     db.session.add(handover)
     record_facts(handover, facts, [], [])
     handover.discounts += [
@@ -166,7 +214,7 @@ def create_handover(order):
         for position, row in enumerate(sales_discounts)
     ]
     db.session.flush()
-    audit.record("handover.created", handover=handover, details={"by": "api"})
+    audit.record("handover.created", handover=handover, details=by_client())
     return handover
 
 
@@ -175,7 +223,9 @@ def create_handover(order):
 @bp.response(200, HandoverOut)
 def get_handover(public_id: str):
     """Report a handover's status, its discrepancies, and its receipt number once signed."""
-    return db.first_or_404(sa.select(Handover).where(Handover.public_id == public_id))
+    handover = db.first_or_404(sa.select(Handover).where(Handover.public_id == public_id))
+    record_reads([handover])
+    return handover
 
 
 def receipt_json(receipt: Receipt) -> dict:
@@ -216,6 +266,7 @@ def list_receipts(query):
         .order_by(Receipt.issued_at.desc(), Receipt.id.desc())
     )
     receipts, has_next = one_page(found, query["page"], query["per_page"])
+    record_reads(r.handover for r in receipts)
     return {
         "receipts": [receipt_json(r) for r in receipts], "page": query["page"],
         "next_page": query["page"] + 1 if has_next else None,
@@ -231,7 +282,9 @@ def receipt_or_404(number: str) -> Receipt:
 @bp.response(200, ReceiptOut)
 def get_receipt(number: str):
     """Summarise a receipt."""
-    return receipt_json(receipt_or_404(number))
+    receipt = receipt_or_404(number)
+    record_reads([receipt.handover])
+    return receipt_json(receipt)
 
 
 @bp.route("/receipts/<number>.pdf")
@@ -240,8 +293,7 @@ def get_receipt(number: str):
 def receipt_pdf(number: str):
     """Give the signed PDF, byte for byte as stored."""
     receipt = receipt_or_404(number)
-    audit.record("receipt.downloaded", handover=receipt.handover,
-                 details={"by": "api", "client": g.api_client.name})
+    audit.record("receipt.downloaded", handover=receipt.handover, details=by_client())
     db.session.commit()
     return send_receipt(receipt)
 

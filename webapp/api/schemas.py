@@ -2,7 +2,7 @@
 and make the OpenAPI document; the limits are the web form's (`LIMITS`), and the
 rules beyond shape are checked by the web form itself (see routes.facts_from)."""
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate
 
 from webapp.domain.terms import (
     BillingMethod,
@@ -11,19 +11,35 @@ from webapp.domain.terms import (
     HandoverStatus,
     Service,
 )
+from webapp.domain.text import has_control_characters
 from webapp.handovers.forms import LIMITS, MAX_CONTRACT_PAGES, MAX_DISCOUNTS, MAX_MONTHS
 
 
+def printable(value: str) -> None:
+    if has_control_characters(value):
+        raise ValidationError("Remove control characters (such as tabs or line breaks).")
+
+
 def text(limit: int, **kwargs) -> fields.String:
-    return fields.String(validate=validate.Length(min=1, max=limit), **kwargs)
+    return fields.String(validate=[validate.Length(min=1, max=limit), printable], **kwargs)
 
 
-def money(**kwargs) -> fields.Decimal:
-    """An exact amount, written as a string ("650.00") so no float rounding touches it."""
-    metadata = {"type": "string", "format": "decimal", "example": "650.00",
-                "pattern": r"^[0-9]{1,9}(\.[0-9]{1,2})?$"}
-    metadata |= kwargs.pop("metadata", {})
-    return fields.Decimal(as_string=True, allow_nan=False, metadata=metadata, **kwargs)
+MONEY = r"^[0-9]{1,7}(\.[0-9]{1,2})?$"
+
+
+def money_in(**kwargs) -> fields.String:
+    """An exact amount as text ("650.00"): no float rounding, ASCII digits only; its
+    range is the web form's to check."""
+    metadata = {"format": "decimal", "example": "650.00"} | kwargs.pop("metadata", {})
+    message = "Write the amount as digits with at most two decimals, for example 650.00."
+    return fields.String(validate=validate.Regexp(MONEY, error=message), metadata=metadata,
+                         **kwargs)
+
+
+def money() -> fields.Decimal:
+    """An exact amount in a response, as text ("650.00")."""
+    metadata = {"type": "string", "format": "decimal", "example": "650.00"}
+    return fields.Decimal(as_string=True, metadata=metadata)
 
 
 def one_of(vocabulary) -> fields.String:
@@ -34,9 +50,9 @@ def one_of(vocabulary) -> fields.String:
 class DiscountIn(Schema):
     description = text(LIMITS["discount_description"], required=True)
     kind = one_of(DiscountKind)
-    value = money(required=True,
-                  metadata={"description": "Percent (0-100] or an amount in roubles"})
-    months = fields.Integer(required=True, allow_none=True,
+    value = money_in(required=True,
+                     metadata={"description": "Percent (0-100] or an amount in roubles"})
+    months = fields.Integer(required=True, allow_none=True, strict=True,
                             validate=validate.Range(1, MAX_MONTHS),
                             metadata={"description": "null: permanent"})
 
@@ -45,7 +61,9 @@ class HandoverIn(Schema):
     order_number = text(LIMITS["order_number"], required=True)
     account_number = text(LIMITS["account_number"], required=True)
     contract_number = text(LIMITS["contract_number"], required=True)
-    contract_pages = fields.Integer(required=True, validate=validate.Range(1, MAX_CONTRACT_PAGES))
+    contract_pages = fields.Integer(
+        required=True, strict=True, validate=validate.Range(1, MAX_CONTRACT_PAGES)
+    )
     subscriber_name = text(LIMITS["subscriber_name"], required=True)
     phone = text(LIMITS["phone"], required=True)
     address = text(LIMITS["address"], required=True)
@@ -54,7 +72,7 @@ class HandoverIn(Schema):
         required=True, validate=validate.Length(min=1, max=len(Service)),
     )
     tariff_name = text(LIMITS["tariff_name"], required=True)
-    monthly_fee = money(required=True)
+    monthly_fee = money_in(required=True)
     billing_method = one_of(BillingMethod)
     sales_discounts = fields.List(
         fields.Nested(DiscountIn), load_default=list,

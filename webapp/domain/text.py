@@ -5,7 +5,8 @@ import unicodedata
 # Control (Cc: tabs, newlines, NUL), format (Cf: bidirectional overrides,
 # zero-width characters, BOM) and line/paragraph separators (Zl, Zp): none
 # belongs in a typed value, and several make text display unlike what is stored.
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
+# Lone surrogates (Cs) come only from a JSON "\ud800" escape and cannot be stored.
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 
 
 def has_control_characters(text: str) -> bool:
