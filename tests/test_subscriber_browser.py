@@ -15,7 +15,12 @@ def phone(browser):
     page = context.new_page()
     page.requests = []
     page.on("request", lambda request: page.requests.append(request.url))
+    # Chromium reports what the Content-Security-Policy blocked on the console.
+    page.blocked = []
+    page.on("console", lambda message: "Content Security Policy" in message.text
+            and page.blocked.append(message.text))
     yield page
+    assert page.blocked == [], "the page needs something its CSP forbids"
     context.close()
 
 

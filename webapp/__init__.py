@@ -39,6 +39,7 @@ def create_app(config: type[Config] | None = None, environ: Mapping[str, Any] | 
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)
+    register_security(app)
     check_pdf_support(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -60,6 +61,12 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = i18n.LOGIN_REQUIRED_MESSAGE
     login_manager.login_message_category = "info"
+
+
+def register_security(app: Flask) -> None:
+    from webapp import security
+
+    security.register(app)
 
 
 def check_pdf_support(app: Flask) -> None:

@@ -32,6 +32,14 @@ class Config:
     SESSION_COOKIE_SECURE = True
     REMEMBER_COOKIE_SECURE = True
     REMEMBER_COOKIE_DURATION = timedelta(days=14)
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    # A staff session ends after this long without a request (the cookie's age is
+    # checked on every request and renewed by each one).
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
+    # How many reverse proxies of ours stand in front of the app (0: none, the
+    # client's address is the connection's).
+    TRUSTED_PROXIES = 0
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
     LANGUAGES = ("ru", "en")
@@ -82,6 +90,11 @@ class Config:
                 settings[name] = environ[name]
         if environ.get("BABEL_DEFAULT_TIMEZONE"):
             settings["BABEL_DEFAULT_TIMEZONE"] = environ["BABEL_DEFAULT_TIMEZONE"]
+        if environ.get("TRUSTED_PROXIES"):
+            text = environ["TRUSTED_PROXIES"]
+            if not (text.isascii() and text.isdigit() and int(text) <= 10):
+                raise ConfigurationError("TRUSTED_PROXIES must be a whole number from 0 to 10")
+            settings["TRUSTED_PROXIES"] = int(text)
         return settings
 
 

@@ -4,7 +4,7 @@ import hmac
 import secrets
 from functools import cache
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import generate_password_hash
@@ -44,6 +44,7 @@ def login():
         user = db.session.scalar(db.select(User).where(User.login == form.login.data))
         password_ok = (user or _stand_in_user()).check_password(form.password.data)
         if user is not None and password_ok and user.active:
+            session.permanent = True  # so it lapses after PERMANENT_SESSION_LIFETIME idle
             login_user(user, remember=form.remember.data)
             audit.record("staff.signed_in", actor=user)
             db.session.commit()
