@@ -47,3 +47,11 @@ def record(name: str, **kwargs) -> AuditEvent:
     entry = event(name, **kwargs)
     db.session.add(entry)
     return entry
+
+
+def record_reads(handovers, details: dict[str, Any] | None = None) -> None:
+    """Account for reading these handovers' personal data (who, when, from where), and
+    store it now: a read has no change of its own to be committed with."""
+    for handover in handovers:
+        record("handover.viewed", handover=handover, details=details)
+    db.session.commit()

@@ -32,7 +32,7 @@ from webapp.extensions import db
 from webapp.handovers.forms import HandoverForm
 from webapp.handovers.service import record_facts
 from webapp.models import ApiClient, Discount, Handover, IdempotencyKey, Receipt, User
-from webapp.receipts.routes import send_receipt
+from webapp.receipts.routes import get_receipt_or_404, send_receipt
 from webapp.routing import one_page
 
 KEPT_FOR = timedelta(hours=48)  # at least the 24 h clients are promised
@@ -171,13 +171,6 @@ def by_client() -> dict[str, str]:
     return {"by": "api", "client": g.api_client.name}
 
 
-def record_reads(handovers) -> None:
-    """Account for an API client reading these handovers' personal data."""
-    for handover in handovers:
-        audit.record("handover.viewed", handover=handover, details=by_client())
-    db.session.commit()
-
-
 @bp.route("/handovers", methods=["POST"])
 @requires("orders:write")
 @idempotent
@@ -224,7 +217,7 @@ def create_handover(order):
 def get_handover(public_id: str):
     """Report a handover's status, its discrepancies, and its receipt number once signed."""
     handover = db.first_or_404(sa.select(Handover).where(Handover.public_id == public_id))
-    record_reads([handover])
+    audit.record_reads([handover], by_client())
     return handover
 
 
@@ -266,15 +259,11 @@ def list_receipts(query):
         .order_by(Receipt.issued_at.desc(), Receipt.id.desc())
     )
     receipts, has_next = one_page(found, query["page"], query["per_page"])
-    record_reads(r.handover for r in receipts)
+    audit.record_reads((r.handover for r in receipts), by_client())
     return {
         "receipts": [receipt_json(r) for r in receipts], "page": query["page"],
         "next_page": query["page"] + 1 if has_next else None,
     }
-
-
-def receipt_or_404(number: str) -> Receipt:
-    return db.first_or_404(sa.select(Receipt).where(Receipt.number == number.upper()))
 
 
 @bp.route("/receipts/<number>")
@@ -282,8 +271,8 @@ def receipt_or_404(number: str) -> Receipt:
 @bp.response(200, ReceiptOut)
 def get_receipt(number: str):
     """Summarise a receipt."""
-    receipt = receipt_or_404(number)
-    record_reads([receipt.handover])
+    receipt = get_receipt_or_404(number)
+    audit.record_reads([receipt.handover], by_client())
     return receipt_json(receipt)
 
 
@@ -292,7 +281,7 @@ def get_receipt(number: str):
 @bp.response(200, {"format": "binary", "type": "string"}, content_type="application/pdf")
 def receipt_pdf(number: str):
     """Give the signed PDF, byte for byte as stored."""
-    receipt = receipt_or_404(number)
+    receipt = get_receipt_or_404(number)
     audit.record("receipt.downloaded", handover=receipt.handover, details=by_client())
     db.session.commit()
     return send_receipt(receipt)

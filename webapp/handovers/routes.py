@@ -94,8 +94,7 @@ def detail(public_id: str):
     handover = get_visible_handover_or_404(public_id)
     if handover.technician_id != current_user.id:
         # Staff reading someone else's job see personal data: that is accounted for.
-        audit.record("handover.viewed", handover=handover)
-        db.session.commit()
+        audit.record_reads([handover])
     return render_detail(handover)
 
 

@@ -2,12 +2,24 @@
 
 from io import BytesIO
 
-from flask import current_app, render_template, request, send_file
+from flask import abort, current_app, render_template, request, send_file
 
+from webapp.domain.search import RECEIPT_NUMBER
+from webapp.extensions import db
 from webapp.models import Receipt
 from webapp.receipts import bp
 from webapp.receipts.forms import CodeForm, UploadForm
 from webapp.receipts.service import public_summary, verify_code, verify_pdf
+
+
+def get_receipt_or_404(number: str) -> Receipt:
+    """Return the receipt with this number (in any case), or 404 (staff pages and API)."""
+    number, receipt = number.upper(), None
+    if RECEIPT_NUMBER.fullmatch(number):
+        receipt = db.session.scalar(db.select(Receipt).where(Receipt.number == number))
+    if receipt is None:
+        abort(404)
+    return receipt
 
 
 def send_receipt(receipt: Receipt):

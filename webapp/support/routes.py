@@ -12,11 +12,11 @@ from wtforms import SelectChoice
 
 from webapp import audit
 from webapp.access import roles_required
-from webapp.domain.search import RECEIPT_NUMBER, parse_query
+from webapp.domain.search import parse_query
 from webapp.domain.terms import Role
 from webapp.extensions import db
-from webapp.models import Discrepancy, Handover, Receipt, User
-from webapp.receipts.routes import send_receipt
+from webapp.models import Discrepancy, Handover, User
+from webapp.receipts.routes import get_receipt_or_404, send_receipt
 from webapp.receipts.service import verify_pdf
 from webapp.routing import page_number, safe_next
 from webapp.support import bp
@@ -72,23 +72,6 @@ def note_forms(discrepancies: list[Discrepancy]) -> dict[int, NoteForm]:
     return {d.id: NoteForm(formdata=None, prefix=note_prefix(d)) for d in discrepancies}
 
 
-def record_reads(handovers) -> None:
-    """Account for staff reading these handovers' personal data (who, when, where)."""
-    for handover in handovers:
-        audit.record("handover.viewed", handover=handover)
-    db.session.commit()
-
-
-def get_receipt_or_404(number: str) -> Receipt:
-    """Return the receipt with this number (in any case), or 404."""
-    number, receipt = number.upper(), None
-    if RECEIPT_NUMBER.fullmatch(number):
-        receipt = db.session.scalar(db.select(Receipt).where(Receipt.number == number))
-    if receipt is None:
-        abort(404)
-    return receipt
-
-
 @bp.route("/receipts/<number>")
 @roles_required(*SUPPORT)
 def receipt(number: str):
@@ -126,7 +109,7 @@ def discrepancies():
     per_page = current_app.config["HANDOVERS_PER_PAGE"]
     page = page_number()
     waiting, has_next = open_discrepancies(page, per_page)
-    record_reads({d.handover for d in waiting})
+    audit.record_reads({d.handover for d in waiting})
     return render_template(
         "support/discrepancies.html",
         discrepancies=waiting,
@@ -153,7 +136,7 @@ def discrepancy(discrepancy_id: int):
         flash(_("Saved. The receipt itself stays exactly as signed."), "success")
         return redirect(back)
     code = 400 if form.is_submitted() else 200
-    record_reads({discrepancy.handover})
+    audit.record_reads({discrepancy.handover})
     return render_template(
         "support/discrepancy.html", discrepancy=discrepancy, form=form, back=back
     ), code
