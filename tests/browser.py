@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 import threading
 from pathlib import Path
 
@@ -63,13 +62,8 @@ class LiveServer:
 
 
 @pytest.fixture
-def live_app(sqlite_template, tmp_path):
-    """An app on its own migrated SQLite file (browser tests need one server, one database)."""
-    from tests.conftest import make_app
-
-    path = tmp_path / "live.sqlite3"
-    shutil.copy(sqlite_template, path)
-    return make_app(f"sqlite:///{path}")
+def live_app(sqlite_app):
+    return sqlite_app
 
 
 @pytest.fixture

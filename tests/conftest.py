@@ -116,6 +116,18 @@ def app(database_url):
 
 
 @pytest.fixture
+def sqlite_app(sqlite_template, tmp_path):
+    """An app on its own migrated SQLite file, for what only SQLite does (and one server,
+    one database, for the browser)."""
+    path = tmp_path / "one.sqlite3"
+    shutil.copy(sqlite_template, path)
+    app = make_app(f"sqlite:///{path}")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
