@@ -32,9 +32,10 @@ system-packages:
 	@scripts/system-packages
 
 # Browser tests drive Debian's Chromium (never a downloaded one); receipts are
-# checked with poppler's pdfsig/pdftotext and re-saved with qpdf.
+# checked with poppler's pdfsig/pdftotext and re-saved with qpdf; rate limits are
+# shared through a real Redis (the tests start their own unless TEST_REDIS_URL is set).
 test-packages:
-	@scripts/system-packages chromium poppler-utils qpdf
+	@scripts/system-packages chromium poppler-utils qpdf redis-server
 
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)

@@ -25,7 +25,7 @@ from webapp.handovers.service import record_facts
 from webapp.models import Handover, User
 from webapp.receipts.signing import create_development_certificates
 
-pytest_plugins = ["tests.browser"]  # the live server and Chromium fixtures
+pytest_plugins = ["tests.browser", "tests.services"]  # live server, Chromium, Redis
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 # CI sets this so a missing PostgreSQL fails the run instead of quietly skipping.

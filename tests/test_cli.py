@@ -121,7 +121,7 @@ def test_demo_refuses_to_run_in_production(database_url):
         ProductionConfig,
         environ={"SECRET_KEY": "prod-secret", "DATABASE_URL": database_url,
                  "RECEIPT_SIGNING_P12": "p.p12", "RECEIPT_SIGNING_PASSPHRASE": "x",
-                 "RECEIPT_TRUST_ROOT": "root.pem"},
+                 "RECEIPT_TRUST_ROOT": "root.pem", "RATELIMIT_STORAGE_URI": "memory://"},
     )
     result = app.test_cli_runner().invoke(args=["demo"])
     assert result.exit_code == 1

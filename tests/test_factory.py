@@ -5,22 +5,23 @@ import pytest
 from webapp import create_app
 from webapp.config import ConfigurationError, DevelopmentConfig, ProductionConfig
 
-RECEIPTS = {
+PRODUCTION = {
     "RECEIPT_SIGNING_P12": "/etc/handover/signing.p12",
     "RECEIPT_SIGNING_PASSPHRASE": "from-a-secret-store",
     "RECEIPT_TRUST_ROOT": "/etc/handover/root.pem",
+    "RATELIMIT_STORAGE_URI": "redis://redis.internal:6379/0",
 }
 
 
 def test_production_refuses_to_start_without_secret_key(tmp_path):
     with pytest.raises(ConfigurationError, match="SECRET_KEY"):
         create_app(
-            ProductionConfig, environ={"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **RECEIPTS}
+            ProductionConfig, environ={"DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **PRODUCTION}
         )
 
 
 def test_production_refuses_to_start_without_its_signing_certificate(tmp_path):
-    environ = {"SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **RECEIPTS}
+    environ = {"SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **PRODUCTION}
     del environ["RECEIPT_TRUST_ROOT"]
     with pytest.raises(ConfigurationError, match="RECEIPT_TRUST_ROOT"):
         create_app(ProductionConfig, environ=environ)
@@ -31,7 +32,7 @@ def test_production_takes_secret_key_and_database_from_environment(tmp_path):
         environ={
             "SECRET_KEY": "from-the-environment",
             "DATABASE_URL": "postgresql://user:pw@db.example/handover",
-            **RECEIPTS,
+            **PRODUCTION,
         }
     )
     assert app.config["RECEIPT_SIGNING_P12"] == "/etc/handover/signing.p12"
@@ -42,6 +43,14 @@ def test_production_takes_secret_key_and_database_from_environment(tmp_path):
         "postgresql+psycopg://user:pw@db.example/handover"
     )
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["RATELIMIT_STORAGE_URI"] == "redis://redis.internal:6379/0"
+
+
+def test_production_refuses_to_start_without_choosing_rate_limit_storage(tmp_path):
+    environ = {"SECRET_KEY": "k", "DATABASE_URL": f"sqlite:///{tmp_path}/x.db", **PRODUCTION}
+    del environ["RATELIMIT_STORAGE_URI"]
+    with pytest.raises(ConfigurationError, match="RATELIMIT_STORAGE_URI"):
+        create_app(ProductionConfig, environ=environ)
 
 
 def test_development_defaults_to_sqlite_file_in_instance_folder():

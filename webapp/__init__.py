@@ -31,6 +31,11 @@ def create_app(config: type[Config] | None = None, environ: Mapping[str, Any] | 
     app.config.update(config.from_environ(environ, app.instance_path))
     if not app.config.get("SECRET_KEY"):
         raise ConfigurationError("SECRET_KEY must be set in the environment outside development")
+    if not app.config.get("RATELIMIT_STORAGE_URI"):
+        raise ConfigurationError(
+            "RATELIMIT_STORAGE_URI must be set: redis://host:6379/0 so every app server "
+            "counts rate limits together, or memory:// for a single process"
+        )
     missing = [name for name in RECEIPT_SETTINGS if not app.config.get(name)]
     if missing:
         raise ConfigurationError(
@@ -42,6 +47,7 @@ def create_app(config: type[Config] | None = None, environ: Mapping[str, Any] | 
     register_security(app)
     check_pdf_support(app)
     register_blueprints(app)
+    register_rate_limits(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
@@ -106,6 +112,12 @@ def register_blueprints(app: Flask) -> None:
     from webapp.api import bp as api_bp
 
     HandoverApi(app).register_blueprint(api_bp)
+
+
+def register_rate_limits(app: Flask) -> None:
+    from webapp import limits
+
+    limits.register(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

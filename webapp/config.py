@@ -40,6 +40,20 @@ class Config:
     # How many reverse proxies of ours stand in front of the app (0: none, the
     # client's address is the connection's).
     TRUSTED_PROXIES = 0
+    # Rate limits (webapp/limits.py): counters in memory for one process; in
+    # production Redis, so several app servers count together. While Redis is
+    # unreachable each process counts on its own rather than failing requests.
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_STRATEGY = "moving-window"
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATE_LIMITS = {
+        "sign_in_per_login": "10 per 15 minutes",  # failed sign-ins only
+        "sign_in_per_address": "50 per 15 minutes",  # failed sign-ins only
+        "verify": "30 per minute",
+        "subscriber_link": "60 per minute",
+        "support_search": "120 per minute",
+        "api": "600 per minute",
+    }
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
     LANGUAGES = ("ru", "en")
@@ -65,7 +79,11 @@ class Config:
     API_SPEC_OPTIONS = {
         "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
         "security": [{"bearer": []}],
-        "info": {"description": "Handovers from the order system; receipts for it to read."},
+        "info": {"description": (
+            "Handovers from the order system; receipts for it to read. Each client "
+            "(token) may make 600 requests a minute; past that the answer is 429 with "
+            "Retry-After."
+        )},
     }
     STAFF_PER_PAGE = 50
 
@@ -88,6 +106,8 @@ class Config:
         ):
             if environ.get(name):
                 settings[name] = environ[name]
+        if environ.get("RATELIMIT_STORAGE_URI"):
+            settings["RATELIMIT_STORAGE_URI"] = environ["RATELIMIT_STORAGE_URI"]
         if environ.get("BABEL_DEFAULT_TIMEZONE"):
             settings["BABEL_DEFAULT_TIMEZONE"] = environ["BABEL_DEFAULT_TIMEZONE"]
         if environ.get("TRUSTED_PROXIES"):
@@ -102,6 +122,7 @@ class ProductionConfig(Config):
     """Served to real users: every secret must come from the environment."""
 
     NAME = "production"
+    RATELIMIT_STORAGE_URI = None  # must be chosen: redis://…, or memory:// for one process
 
 
 class DevelopmentConfig(Config):

@@ -1,23 +1,31 @@
 """One error renderer: every HTTP error is a page from templates/errors/<code>.html."""
 
-from flask import Flask, render_template, request
+from flask import Flask, make_response, render_template, request
+from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from webapp.extensions import db
 
-PAGES = frozenset({400, 403, 404, 405, 413, 500})
+PAGES = frozenset({400, 403, 404, 405, 413, 429, 500})
 
 
 def render_error(error: HTTPException):
     """Render the error's page, or the generic one for codes without a page; under
-    /api/, problem details instead (JSON, never HTML)."""
+    /api/, problem details instead (JSON, never HTML). A response made for the
+    error itself (the sign-in form for a blocked sign-in) is sent as it is."""
+    if error.response is not None:
+        return error.response
     if request.path.startswith("/api/"):
         from webapp.api.problems import problem_response
 
-        return problem_response(error)
-    code = error.code or 500
-    template = f"errors/{code}.html" if code in PAGES else "errors/generic.html"
-    return render_template(template, error=error), code
+        response = problem_response(error)
+    else:
+        code = error.code or 500
+        template = f"errors/{code}.html" if code in PAGES else "errors/generic.html"
+        response = make_response(render_template(template, error=error), code)
+    if isinstance(error, RateLimitExceeded):
+        response.headers["Retry-After"] = str(error.limit.limit.get_expiry())
+    return response
 
 
 def handle_server_error(error: InternalServerError):
