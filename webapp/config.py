@@ -25,8 +25,11 @@ class Config:
     # A technician may spend a long time on one form: the CSRF token lives as
     # long as the session instead of expiring after an hour and losing the work.
     WTF_CSRF_TIME_LIMIT = None
+    # Whole request, multipart parts, and any one form field held in memory (the
+    # largest legitimate field is a drawn signature, at most 200,000 characters).
     MAX_CONTENT_LENGTH = 1024 * 1024
     MAX_FORM_PARTS = 500
+    MAX_FORM_MEMORY_SIZE = 512 * 1024
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True

@@ -93,6 +93,8 @@ def register(app: Flask) -> Limiter:
     unless they share a Redis) and put every door's limit on it."""
     limiter = Limiter(key_func=by_address, key_prefix="handover")
     limiter.init_app(app)
+    # The decorators below hold the limiter weakly; keep it alive even when disabled.
+    app.extensions["rate_limiter"] = limiter
     limits = app.config["RATE_LIMITS"]
     for door in DOORS:
         # Shared: one counter per door, whichever of its endpoints is used.
@@ -105,4 +107,16 @@ def register(app: Flask) -> Limiter:
             decorate(app.blueprints[door.blueprint])
         for endpoint in door.endpoints:  # the wrapper is what checks a route's limit
             app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
+
+    keyed_by_form = {e for door in DOORS if door.key is by_login for e in door.endpoints}
+
+    @app.before_request
+    def read_the_form_first():
+        """Parse a form that a limit's key is read from before the limit is checked.
+        Flask-Limiter takes any error raised while it counts for its storage failing
+        and falls back to counting in memory; a form too large must be a plain 413,
+        never a way to switch the shared counters off."""
+        if request.method == "POST" and request.endpoint in keyed_by_form:
+            request.form  # noqa: B018 - parsing is the point: it raises 413 here
+
     return limiter
