@@ -1,0 +1,88 @@
+"""Every kind of staff page in Chromium under the Content-Security-Policy: nothing
+blocked, no script error, and the scripts that a page needs really run."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.conftest import PASSWORD, add_user, close_job, freeze, make_handover
+from webapp.domain.terms import Role
+from webapp.extensions import db
+from webapp.models import Receipt
+
+
+@pytest.fixture
+def tablet(browser):
+    context = browser.new_context(locale="en-US", viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.problems = []
+    page.on("console", lambda message: message.type in ("error", "warning")
+            and page.problems.append(message.text))
+    page.on("pageerror", lambda error: page.problems.append(str(error)))
+    page.on("response", lambda response: response.status >= 400
+            and page.problems.append(f"{response.status} {response.url}"))
+    yield page
+    context.close()
+
+
+def sign_in(page, url: str, login: str) -> None:
+    page.goto(f"{url}/login")
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.locator("#submit").click()
+
+
+def visit(page, url: str) -> None:
+    response = page.goto(url)
+    assert response.status == 200, url
+    assert page.problems == [], f"{url}: {page.problems}"
+
+
+@pytest.fixture
+def shop(live_app):
+    """A technician with one job waiting for the subscriber and one closed with a
+    discrepancy; a support agent and an admin."""
+    technician = add_user(live_app, "tech")
+    add_user(live_app, "agent", Role.SUPPORT)
+    add_user(live_app, "boss", Role.ADMIN)
+    waiting = make_handover(live_app, technician, order_number="ORD-1")
+    freeze(live_app, waiting)
+    closed = make_handover(live_app, technician, order_number="ORD-2")
+    # Signed on another thread: Playwright's event loop counts as running on this one,
+    # and pyHanko signs with asyncio.run().
+    with ThreadPoolExecutor(1) as other:
+        other.submit(close_job, live_app, technician, closed, freeze(live_app, closed)).result()
+    with live_app.app_context():
+        number = db.session.scalar(db.select(Receipt.number))
+    return {"waiting": waiting, "closed": closed, "number": number}
+
+
+def test_technician_pages_run_their_scripts_under_the_csp(live_server, tablet, shop):
+    url = live_server.url
+    sign_in(tablet, url, "tech")
+    visit(tablet, f"{url}/handovers/")
+    visit(tablet, f"{url}/handovers/new")
+    rows = tablet.locator("[data-row]").count()
+    tablet.locator("[data-add-row]").first.click()  # rows.js: shown and working
+    assert tablet.locator("[data-row]").count() == rows + 1
+    visit(tablet, f"{url}/handovers/{shop['waiting'].public_id}")
+    assert tablet.locator("svg").count() >= 1  # the QR code, an inline SVG image
+    visit(tablet, f"{url}/handovers/{shop['closed'].public_id}")
+    assert tablet.problems == []
+
+
+def test_support_and_admin_pages_show_under_the_csp(live_server, tablet, shop):
+    url = live_server.url
+    sign_in(tablet, url, "agent")
+    for path in ("/support/?q=Orlov", f"/support/receipts/{shop['number']}",
+                 "/support/discrepancies", "/support/technicians"):
+        visit(tablet, url + path)
+    tablet.context.clear_cookies()
+    sign_in(tablet, url, "boss")
+    visit(tablet, f"{url}/admin/users")
+    visit(tablet, f"{url}/verify")
+    # The stylesheet applied (blocked, the body would keep the browser's 8px margin).
+    assert tablet.evaluate("getComputedStyle(document.body).marginTop") == "0px"
