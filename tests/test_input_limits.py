@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from werkzeug.test import encode_multipart
 
-from tests.conftest import PASSWORD, add_user, make_app
+from tests.conftest import PASSWORD, add_user, csrf_token, make_app
 from tests.test_rate_limits import allowed, fail_sign_ins, own_app, sign_in
 from webapp.extensions import db
 
@@ -60,3 +60,15 @@ def test_with_rate_limits_switched_off_everything_still_answers(sqlite_app):
     assert sign_in(app.test_client(), "tech", PASSWORD).status_code == 302
     with app.app_context():
         db.engine.dispose()
+
+
+def test_sign_in_fields_over_their_length_get_a_message_beside_each(sqlite_app):
+    client = sqlite_app.test_client()
+    page = client.get("/login", headers=EN)
+    response = client.post("/login", headers=EN, data={
+        "csrf_token": csrf_token(page.text), "login": "L" * 65, "password": "P" * 257,
+    })
+    assert response.status_code == 200
+    assert '<p class="error" id="login-error">Use at most 64 characters.</p>' in response.text
+    assert '<p class="error" id="password-error">Use at most 256 characters.</p>' in response.text
+    assert 'value="' + "L" * 65 + '"' in response.text
