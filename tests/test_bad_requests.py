@@ -1,5 +1,8 @@
 """Whatever a client sends, the answer is a clear page, never a server error."""
 
+import io
+import re
+
 import pytest
 
 from tests.conftest import PASSWORD, csrf_token, make_handover, post_form, valid_form
@@ -86,3 +89,43 @@ def test_unknown_method_gets_a_405_page(client):
     response = client.put("/login", headers=EN)
     assert response.status_code == 405
     assert "cannot be used that way" in response.text
+
+
+def form_fields(html: str) -> list[str]:
+    return sorted(set(re.findall(r'<(?:input|select|textarea)[^>]*\bname="([^"]+)"', html)))
+
+
+def pages_with_forms(app, technician):
+    """Every kind of form a client can post to, with the client allowed to post it."""
+    from tests.conftest import add_user, freeze
+    from webapp.domain.terms import Role
+
+    handover = make_handover(app, technician)
+    token = freeze(app, handover)
+    admin = app.test_client(user=add_user(app, "boss", Role.ADMIN))
+    agent = app.test_client(user=add_user(app, "agent", Role.SUPPORT))
+    return [
+        (app.test_client(), "/login"),
+        (app.test_client(), "/verify"),
+        (app.test_client(), f"/s/{token}"),
+        (app.test_client(user=technician), "/handovers/new"),
+        (agent, "/support/?q=Orlov"),
+        (admin, "/admin/users/new"),
+    ]
+
+
+def test_files_or_json_in_place_of_text_fields_get_an_answer_not_a_500(app, technician):
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash must show as the 500 it would be
+    for client, url in pages_with_forms(app, technician):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        fields = form_fields(page.text)
+        token = csrf_token(page.text)
+        action = url.split("?")[0]
+        as_files = {name: (io.BytesIO(b"<b>x</b>"), "x.txt") for name in fields}
+        sent = client.post(action, data={**as_files, "csrf_token": token},
+                           content_type="multipart/form-data", headers=EN)
+        assert sent.status_code < 500, (url, "files", sent.status_code)
+        as_json = {name: [1, {"a": None}] for name in fields} | {"csrf_token": token}
+        sent = client.post(action, json=as_json, headers=EN)
+        assert sent.status_code < 500, (url, "json", sent.status_code)

@@ -5,8 +5,12 @@ from __future__ import annotations
 import re
 from decimal import Decimal
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from flask_wtf.form import SUBMIT_METHODS, _Auto
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms import (
     FieldList,
     FormField,
@@ -29,12 +33,26 @@ FILL_IN = _l("Fill in this field.")
 CHOOSE_OFFERED = _l("Choose one of the options offered.")
 
 
+class Form(FlaskForm):
+    """Every form of Handover. It reads the posted fields, and uploaded files only
+    when it has a file field, never a JSON body: a text field always gets text, so a
+    file part or a JSON number sent in its place is refused like any bad value."""
+
+    class Meta(FlaskForm.Meta):
+        def wrap_formdata(self, form, formdata):
+            if formdata is not _Auto or request.method not in SUBMIT_METHODS:
+                return super().wrap_formdata(form, formdata)
+            if any(isinstance(field, FileField) for field in form):
+                return CombinedMultiDict((request.files, request.form))
+            return request.form
+
+
 def _has_content(field) -> bool:
     value = field.raw_data[0] if field.raw_data else field.data
     return value is not None and str(value).strip() != ""
 
 
-class RowForm(FlaskForm):
+class RowForm(Form):
     """A repeated row inside a bigger form (the outer form carries the CSRF token).
 
     A row left empty is ignored. Once anything is typed into one of its
@@ -256,7 +274,7 @@ SIGNATURE_PROBLEMS = {
 }
 
 
-class SignedForm(FlaskForm):
+class SignedForm(Form):
     """A form that ends with a signature: drawn with a finger, or the typed full name."""
 
     signature = HiddenField(filters=[strip])

@@ -6,12 +6,11 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SubmitField
 from wtforms.validators import StopValidation
 
 from webapp.domain.terms import Role
-from webapp.forms import choice_field, text_field
+from webapp.forms import Form, choice_field, text_field
 from webapp.staff import LIMITS, MIN_PASSWORD_LENGTH, Problem, StaffError, clean_value
 
 ACCOUNT_FIELDS = ("login", "full_name", "employee_id", "contractor")
@@ -44,7 +43,7 @@ def follow_staff_rules(field) -> None:
         raise StopValidation(problem_message(error)) from None
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     """A new staff account; its password is generated, never typed."""
 
     login = text_field(_l("Login"), LIMITS["login"], render_kw=NOT_TYPED)
@@ -79,6 +78,6 @@ class StaffForm(FlaskForm):
         return {name: self[name].data for name in ACCOUNT_FIELDS} | {"role": Role(self.role.data)}
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = choice_field(_l("Role"), Role)
     submit = SubmitField(_l("Change the role"))

@@ -1,12 +1,11 @@
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SubmitField
 from wtforms.validators import DataRequired
 
-from webapp.forms import MaxLength, text_field
+from webapp.forms import Form, MaxLength, text_field
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     login = text_field(
         _l("Login"), 64, render_kw={"autocomplete": "username", "autocapitalize": "none"}
     )
@@ -19,5 +18,5 @@ class LoginForm(FlaskForm):
     submit = SubmitField(_l("Sign in"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A bare form with a CSRF token, for actions that are a single button."""

@@ -7,7 +7,6 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SubmitField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
@@ -26,6 +25,7 @@ from webapp.forms import (
     FILL_IN,
     AmountField,
     CheckboxesField,
+    Form,
     RowForm,
     RowList,
     SignedForm,
@@ -108,7 +108,7 @@ class EquipmentRow(RowForm):
     typed_fields = required_fields = ("model", "serial", "monthly_fee")
 
 
-class HandoverForm(FlaskForm):
+class HandoverForm(Form):
     order_number = text_field(
         _l("Order number"), LIMITS["order_number"], pattern=DOCUMENT_NUMBER.pattern,
         pattern_message=_l("Use letters, digits, “-” and “/” only."),
@@ -195,5 +195,5 @@ class CountersignForm(SignedForm):
     submit = SubmitField(_l("Countersign and close the job"))
 
 
-class ConfirmActionForm(FlaskForm):
+class ConfirmActionForm(Form):
     """One button that changes the handover's state (freeze, reopen)."""

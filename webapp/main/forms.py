@@ -1,8 +1,9 @@
-from flask_wtf import FlaskForm
 from wtforms import HiddenField, SubmitField
 
+from webapp.forms import Form
 
-class LanguageForm(FlaskForm):
+
+class LanguageForm(Form):
     # The buttons carry the language; `next` brings the person back where they were.
     next = HiddenField()
     ru = SubmitField("Русский")

@@ -7,14 +7,13 @@ from zoneinfo import ZoneInfo
 
 from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, SubmitField
 from wtforms.validators import ValidationError
 from wtforms.widgets import DateInput
 
 from webapp.domain.checklist import ANSWERED_ITEMS
 from webapp.domain.terms import DiscrepancyStatus, HandoverStatus
-from webapp.forms import CHOOSE_OFFERED, TypedField, text_field
+from webapp.forms import CHOOSE_OFFERED, Form, TypedField, text_field
 from webapp.labels import choices
 from webapp.support.search import Filters
 
@@ -70,7 +69,7 @@ def optional_choice(label, options: list[SelectChoice]) -> SelectField:
     )
 
 
-class PeriodForm(FlaskForm):
+class PeriodForm(Form):
     """A range of days, read from the query string so that links can be shared."""
 
     class Meta:
@@ -120,7 +119,7 @@ class SearchForm(PeriodForm):
         )
 
 
-class NoteForm(FlaskForm):
+class NoteForm(Form):
     """Support marks a discrepancy contacted or resolved, always saying what was done."""
 
     note = text_field(
