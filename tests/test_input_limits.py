@@ -38,8 +38,8 @@ def test_one_form_field_over_the_memory_limit_gets_a_413_page(sqlite_app):
 
 
 def test_an_oversized_form_cannot_switch_shared_counting_off(sqlite_app, redis_url):
-    """Flask-Limiter counts in memory after any error while counting; a 413 raised
-    while reading the login for the key must not be taken for Redis failing."""
+    """Flask-Limiter counts in memory after any error raised while it counts; a form
+    too large must stay a plain 413 and never be taken for Redis failing."""
     url = sqlite_app.config["SQLALCHEMY_DATABASE_URI"]
     add_user(sqlite_app, "tech")
     with own_app(url, RATELIMIT_STORAGE_URI=redis_url) as one, \
@@ -47,7 +47,7 @@ def test_an_oversized_form_cannot_switch_shared_counting_off(sqlite_app, redis_u
         flood = {f"field{i}": "x" for i in range(one.config["MAX_FORM_PARTS"] + 1)}
         for app in (one, two):
             assert post_multipart(app.test_client(), "/login", flood).status_code == 413
-        for index in range(allowed(one, "sign_in_per_login")):
+        for index in range(allowed(one, "sign_in_per_login_and_address")):
             fail_sign_ins((one, two)[index % 2], "tech", 1)
         assert sign_in(one.test_client(), "tech", PASSWORD).status_code == 429
         assert sign_in(two.test_client(), "tech", PASSWORD).status_code == 429
@@ -56,7 +56,7 @@ def test_an_oversized_form_cannot_switch_shared_counting_off(sqlite_app, redis_u
 def test_with_rate_limits_switched_off_everything_still_answers(sqlite_app):
     app = make_app(sqlite_app.config["SQLALCHEMY_DATABASE_URI"], RATELIMIT_ENABLED=False)
     add_user(app, "tech")
-    fail_sign_ins(app, "tech", allowed(app, "sign_in_per_login") + 1)
+    fail_sign_ins(app, "tech", allowed(app, "sign_in_per_login_and_address") + 1)
     assert sign_in(app.test_client(), "tech", PASSWORD).status_code == 302
     with app.app_context():
         db.engine.dispose()

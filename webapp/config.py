@@ -21,7 +21,8 @@ class Config:
     NAME = "base"
     SECRET_KEY: str | None = None
     SQLALCHEMY_DATABASE_URI: str | None = None
-    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True}
+    # Statements are never logged with their values: those are personal data.
+    SQLALCHEMY_ENGINE_OPTIONS: dict[str, Any] = {"pool_pre_ping": True, "hide_parameters": True}
     # A technician may spend a long time on one form: the CSRF token lives as
     # long as the session instead of expiring after an hour and losing the work.
     WTF_CSRF_TIME_LIMIT = None
@@ -50,12 +51,16 @@ class Config:
     RATELIMIT_STRATEGY = "moving-window"
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATE_LIMITS = {
-        "sign_in_per_login": "10 per 15 minutes",  # failed sign-ins only
-        "sign_in_per_address": "50 per 15 minutes",  # failed sign-ins only
+        # Sign-in attempts, counted before the password is checked; a right password
+        # clears the login's own counts.
+        "sign_in_per_login_and_address": "10 per 15 minutes",
+        "sign_in_per_login": "50 per 15 minutes",  # from everywhere together
+        "sign_in_per_address": "100 per 15 minutes",  # an office behind one NAT
         "verify": "30 per minute",
         "subscriber_link": "60 per minute",
         "support_search": "120 per minute",
-        "api": "600 per minute",
+        "api": "600 per minute",  # per client
+        "api_failed_auth": "30 per minute",  # calls without a valid token, per address
     }
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"

@@ -1,9 +1,9 @@
 """One error renderer: every HTTP error is a page from templates/errors/<code>.html."""
 
 from flask import Flask, make_response, render_template, request
-from flask_limiter import RateLimitExceeded
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from webapp import limits
 from webapp.extensions import db
 
 PAGES = frozenset({400, 403, 404, 405, 413, 429, 500})
@@ -23,8 +23,9 @@ def render_error(error: HTTPException):
         code = error.code or 500
         template = f"errors/{code}.html" if code in PAGES else "errors/generic.html"
         response = make_response(render_template(template, error=error), code)
-    if isinstance(error, RateLimitExceeded):
-        response.headers["Retry-After"] = str(error.limit.limit.get_expiry())
+    wait = limits.retry_after(error)
+    if wait is not None:
+        response.headers["Retry-After"] = str(wait)
     return response
 
 

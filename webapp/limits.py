@@ -1,122 +1,210 @@
 """Rate limits: how often anyone may try the doors that face guessing or load.
 
-One Flask-Limiter per application, its counters in RATELIMIT_STORAGE_URI: memory for
-development and tests, Redis in production so that every app server counts together.
-The limits themselves are settings (RATE_LIMITS); this module says what each counts
-and by whom.
+Counters live in RATELIMIT_STORAGE_URI: memory for development and tests, Redis in
+production so that every app server counts together. While the storage cannot be
+reached, each process counts in its own memory rather than failing requests.
+
+Two kinds of door:
+- Pages limited per request (`/verify`, the subscriber link, support search) use
+  Flask-Limiter, one instance per app.
+- Sign-in and the API count here, inside the view, because what they count is
+  known only there: a sign-in attempt that really checks a password (counted before
+  the check, so a burst cannot slip past), and an API call by the client its token
+  authenticates (however the header is spelt).
+
+No key holds a login, token or address in the clear: each is hashed.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
+import logging
+import math
+import time
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask, current_app, render_template, request
-from flask_babel import gettext as _
-from flask_limiter import Limiter, RequestLimit
+from flask import Flask, current_app, request
+from flask_limiter import Limiter, RateLimitExceeded
 from flask_login import current_user
-from werkzeug import Response
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+from werkzeug.exceptions import HTTPException, TooManyRequests
+
+log = logging.getLogger(__name__)
 
 LOGIN_FIELD_LIMIT = 200  # hashed for the key, so no more of it matters
+RETRY_STORAGE_AFTER = 30.0  # seconds of counting in memory before trying Redis again
 
 
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
 
 
+def client_network() -> str:
+    """The client's address (after ProxyFix has trusted exactly our own proxies); for
+    IPv6 its /64, which one subscriber line gets whole and can rotate within."""
+    text = request.remote_addr or "unknown"
+    try:
+        address = ipaddress.ip_address(text)
+    except ValueError:
+        return text
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped:
+            return str(address.ipv4_mapped)
+        return str(ipaddress.ip_network(f"{address}/64", strict=False))
+    return str(address)
+
+
 def by_address() -> str:
-    """The client's address (after ProxyFix has trusted exactly our own proxies)."""
-    return request.remote_addr or "unknown"
-
-
-def by_login() -> str:
-    """The login being tried, whether or not it exists (hashed: no names in Redis)."""
-    login = request.form.get("login", "")[:LOGIN_FIELD_LIMIT].strip().casefold()
-    return "login:" + _digest(login)
+    return "address:" + _digest(client_network())
 
 
 def by_user() -> str:
     return f"user:{current_user.get_id()}" if current_user.is_authenticated else by_address()
 
 
-def by_credential() -> str:
-    """An API client by the token it presents (hashed), or its address if none."""
-    header = request.headers.get("Authorization", "")
-    return "token:" + _digest(header) if header else by_address()
-
-
-def failed(response: Response) -> bool:
-    """A sign-in attempt that did not sign in (success redirects)."""
-    return response.status_code != 302
-
-
-def sign_in_refused(limit: RequestLimit) -> Response:
-    """Answer a blocked sign-in with the form, the login kept, and a plain reason."""
-    from webapp.auth.forms import LoginForm
-
-    form = LoginForm()
-    minutes = max(1, -(-limit.limit.get_expiry() // 60))
-    form.password.errors = [_(
-        "Too many failed sign-ins. Try again in %(minutes)d minutes.", minutes=minutes
-    )]
-    response = current_app.make_response((render_template("auth/login.html", form=form), 429))
-    response.headers["Retry-After"] = str(limit.limit.get_expiry())
-    return response
+def by_login(login: str) -> str:
+    """The login being tried, whether or not it exists, however it is capitalised."""
+    return "login:" + _digest(login[:LOGIN_FIELD_LIMIT].strip().casefold())
 
 
 @dataclass(frozen=True)
 class Door:
-    """One rate-limited entry: the setting that holds its limit, and how it counts."""
+    """A page limited per request by Flask-Limiter: the setting that holds its limit,
+    its endpoints (sharing one counter) and whom it counts."""
 
     setting: str
     endpoints: tuple[str, ...]
     key: Any
-    methods: tuple[str, ...] | None = None
-    deduct_when: Any = None
-    on_breach: Any = None
-    blueprint: str | None = None
 
 
 DOORS = (
-    Door("sign_in_per_login", ("auth.login",), by_login, ("POST",), failed, sign_in_refused),
-    Door("sign_in_per_address", ("auth.login",), by_address, ("POST",), failed, sign_in_refused),
     Door("verify", ("receipts.verify",), by_address),
     Door("subscriber_link", ("subscriber.verify", "subscriber.receipt"), by_address),
     Door("support_search", ("support.search",), by_user),
-    Door("api", (), by_credential, blueprint="api"),
 )
 
 
+class Counter:
+    """Counts attempts at the doors the views guard themselves, in the limiter's
+    storage, or in this process's memory while that cannot be reached."""
+
+    def __init__(self, limiter: Limiter, limits: dict[str, str]):
+        self.limiter = limiter
+        self.limits = {name: parse(value) for name, value in limits.items()}
+        self.memory = MovingWindowRateLimiter(MemoryStorage())
+        self.storage_down_until = 0.0
+
+    def _run(self, operation):
+        if time.monotonic() >= self.storage_down_until:
+            try:
+                return operation(self.limiter.limiter)
+            except Exception:  # any storage failure: keep serving, count locally
+                log.warning("rate-limit storage unreachable; counting in memory for %.0f s",
+                            RETRY_STORAGE_AFTER)
+                self.storage_down_until = time.monotonic() + RETRY_STORAGE_AFTER
+        return operation(self.memory)
+
+    def take(self, setting: str, key: str) -> int:
+        """Count one attempt; return 0 if it may go on, else the seconds to wait."""
+        if not self.limiter.enabled:
+            return 0
+        item = self.limits[setting]
+
+        def hit(strategy) -> int:
+            if strategy.hit(item, setting, key):
+                return 0
+            stats = strategy.get_window_stats(item, setting, key)
+            return seconds_until(stats.reset_time, item.get_expiry())
+
+        return self._run(hit)
+
+    def exhausted(self, setting: str, key: str) -> int:
+        """Without counting: 0 if an attempt would be allowed, else the seconds to wait."""
+        if not self.limiter.enabled:
+            return 0
+        item = self.limits[setting]
+
+        def check(strategy) -> int:
+            if strategy.test(item, setting, key):
+                return 0
+            stats = strategy.get_window_stats(item, setting, key)
+            return seconds_until(stats.reset_time, item.get_expiry())
+
+        return self._run(check)
+
+    def forget(self, setting: str, key: str) -> None:
+        if self.limiter.enabled:
+            self._run(lambda strategy: strategy.clear(self.limits[setting], setting, key))
+
+
+def seconds_until(moment: float, window: int) -> int:
+    """Whole seconds from now until the moment, at least 1 and at most the window."""
+    return max(1, min(window, math.ceil(moment - time.time())))
+
+
+def counter() -> Counter:
+    return current_app.extensions["rate_counter"]
+
+
+def sign_in_attempt(login: str) -> int:
+    """Count a sign-in attempt before its password is checked: per login from this
+    address, per login, and per address. Return 0, or the seconds to wait.
+
+    An attempt refused by any of them counts against none: a blocked address must
+    not be able to use up someone's login for free."""
+    counts = [
+        ("sign_in_per_login_and_address", by_login(login) + by_address()),
+        ("sign_in_per_login", by_login(login)),
+        ("sign_in_per_address", by_address()),
+    ]
+    wait = max(counter().exhausted(setting, key) for setting, key in counts)
+    return wait or max(counter().take(setting, key) for setting, key in counts)
+
+
+def signed_in(login: str) -> None:
+    """A right password: the login's failures no longer count against it."""
+    counter().forget("sign_in_per_login_and_address", by_login(login) + by_address())
+    counter().forget("sign_in_per_login", by_login(login))
+
+
+def retry_after(error: HTTPException) -> int | None:
+    """Seconds a refused client should wait, for the Retry-After header."""
+    if isinstance(error, RateLimitExceeded):
+        window = error.limit.limit.get_expiry()
+        limit = current_app.extensions["rate_limiter"].current_limit
+        return seconds_until(limit.reset_at, window) if limit else window
+    if isinstance(error, TooManyRequests) and error.retry_after is not None:
+        return int(error.retry_after)
+    return None
+
+
+def storage_options(uri: str) -> dict[str, Any]:
+    """A Redis that stops answering must cost a request half a second, not hang it."""
+    if uri.startswith(("redis", "rediss")):
+        return {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    return {}
+
+
 def register(app: Flask) -> Limiter:
-    """Give the app its own limiter (two apps in one process never share counters
-    unless they share a Redis) and put every door's limit on it."""
-    limiter = Limiter(key_func=by_address, key_prefix="handover")
+    """Give the app its own limiter and counter (two apps in one process never share
+    counters unless they share a Redis) and put each page door's limit on it."""
+    uri = app.config["RATELIMIT_STORAGE_URI"]
+    limiter = Limiter(
+        key_func=by_address, key_prefix="handover", storage_options=storage_options(uri)
+    )
     limiter.init_app(app)
     # The decorators below hold the limiter weakly; keep it alive even when disabled.
     app.extensions["rate_limiter"] = limiter
+    app.extensions["rate_counter"] = Counter(limiter, app.config["RATE_LIMITS"])
     limits = app.config["RATE_LIMITS"]
     for door in DOORS:
         # Shared: one counter per door, whichever of its endpoints is used.
-        decorate = limiter.shared_limit(
-            limits[door.setting], door.setting, key_func=door.key,
-            methods=list(door.methods) if door.methods else None,
-            deduct_when=door.deduct_when, on_breach=door.on_breach,
-        )
-        if door.blueprint:
-            decorate(app.blueprints[door.blueprint])
+        decorate = limiter.shared_limit(limits[door.setting], door.setting, key_func=door.key)
         for endpoint in door.endpoints:  # the wrapper is what checks a route's limit
             app.view_functions[endpoint] = decorate(app.view_functions[endpoint])
-
-    keyed_by_form = {e for door in DOORS if door.key is by_login for e in door.endpoints}
-
-    @app.before_request
-    def read_the_form_first():
-        """Parse a form that a limit's key is read from before the limit is checked.
-        Flask-Limiter takes any error raised while it counts for its storage failing
-        and falls back to counting in memory; a form too large must be a plain 413,
-        never a way to switch the shared counters off."""
-        if request.method == "POST" and request.endpoint in keyed_by_form:
-            request.form  # noqa: B018 - parsing is the point: it raises 413 here
-
     return limiter
+

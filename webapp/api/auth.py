@@ -7,7 +7,9 @@ import secrets
 from functools import wraps
 
 from flask import abort, g, request
+from werkzeug.exceptions import TooManyRequests
 
+from webapp import limits
 from webapp.db_types import now_utc
 from webapp.extensions import db, login_manager
 from webapp.models import ApiClient
@@ -66,9 +68,14 @@ def requires(scope: str):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
+            if wait := limits.counter().exhausted("api_failed_auth", limits.by_address()):
+                raise TooManyRequests(retry_after=wait)
             client = calling_client()
             if client is None:
+                limits.counter().take("api_failed_auth", limits.by_address())
                 abort(401)
+            if wait := limits.counter().take("api", f"client:{client.id}"):
+                raise TooManyRequests(retry_after=wait)
             if scope not in client.scopes:
                 abort(403)
             g.api_client = client

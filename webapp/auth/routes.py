@@ -1,6 +1,7 @@
 """Staff sign-in and sign-out."""
 
 import hmac
+import math
 import secrets
 from functools import cache
 
@@ -9,7 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import generate_password_hash
 
-from webapp import audit
+from webapp import audit, limits
 from webapp.auth import bp
 from webapp.auth.forms import ConfirmForm, LoginForm
 from webapp.extensions import db
@@ -41,9 +42,13 @@ def login():
         return redirect(url_for("main.index"))
     form = LoginForm()
     if form.validate_on_submit():
+        wait = limits.sign_in_attempt(form.login.data)
+        if wait:
+            return sign_in_refused(form, wait)
         user = db.session.scalar(db.select(User).where(User.login == form.login.data))
         password_ok = (user or _stand_in_user()).check_password(form.password.data)
         if user is not None and password_ok and user.active:
+            limits.signed_in(form.login.data)
             session.permanent = True  # so it lapses after PERMANENT_SESSION_LIFETIME idle
             login_user(user, remember=form.remember.data)
             audit.record("staff.signed_in", actor=user)
@@ -54,6 +59,16 @@ def login():
         # One message for every failure, so it never tells which logins exist.
         form.password.errors.append(_("Wrong login or password, or the account is disabled."))
     return render_template("auth/login.html", form=form)
+
+
+def sign_in_refused(form: LoginForm, wait: int):
+    """Too many attempts: the form again, the login kept, the same answer whether or
+    not the login exists, and no password checked."""
+    form.password.errors.append(_(
+        "Too many failed sign-ins. Try again in %(minutes)d minutes.",
+        minutes=math.ceil(wait / 60),
+    ))
+    return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
 
 
 @bp.route("/logout", methods=["GET", "POST"])
