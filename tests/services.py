@@ -28,23 +28,37 @@ def redis_server():
         if REQUIRE_REDIS:
             pytest.fail("REQUIRE_REDIS=1 but neither TEST_REDIS_URL nor redis-server is available")
         pytest.skip("redis-server is not installed (make test installs it as root)")
-    directory = Path(tempfile.mkdtemp(prefix="handover-redis-"))
+    # A short path: a Unix socket's path may not exceed about 107 bytes.
+    directory = Path(tempfile.mkdtemp(prefix="ho-redis-", dir="/tmp"))
     socket = directory / "redis.sock"
+    log = directory / "redis.log"
     server = subprocess.Popen(
         [binary, "--port", "0", "--unixsocket", str(socket), "--save", "",
-         "--appendonly", "no", "--dir", str(directory)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+         "--appendonly", "no", "--dir", str(directory), "--logfile", str(log)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
     )
+    url = f"redis+unix://{socket}"
     try:
-        for _ in range(100):
-            if socket.exists():
-                break
-            time.sleep(0.05)
-        yield f"redis+unix://{socket}"
+        if not answers(url, server):
+            pytest.fail(f"redis-server did not start: {log.read_text() if log.exists() else ''}")
+        yield url
     finally:
         server.terminate()
         server.wait(timeout=10)
         shutil.rmtree(directory, ignore_errors=True)
+
+
+def answers(url: str, server: subprocess.Popen) -> bool:
+    """Wait until the server answers a ping (or has exited)."""
+    from limits.storage import storage_from_string
+
+    for _ in range(100):
+        if server.poll() is not None:
+            return False
+        if storage_from_string(url).check():  # a ping; False while not listening
+            return True
+        time.sleep(0.05)
+    return False
 
 
 @pytest.fixture
@@ -53,5 +67,6 @@ def redis_url(redis_server):
     from limits.storage import storage_from_string
 
     storage = storage_from_string(redis_server)
+    assert storage.check(), f"Redis at {redis_server} does not answer"
     storage.reset()
     return redis_server

@@ -47,6 +47,7 @@ def at_once(count: int, action) -> list:
         thread.start()
     for thread in threads:
         thread.join(timeout=120)
+    assert not any(thread.is_alive() for thread in threads), "a request never finished"
     assert not failures, failures
     return results
 
@@ -153,11 +154,21 @@ def test_a_closing_holds_no_write_lock_while_its_receipt_renders(sqlite_app, mon
     assert state(app, job.id)["receipts"] == 1
 
 
-def test_sqlite_logs_ahead_and_waits_for_the_write_lock(sqlite_app):
+def test_sqlite_logs_ahead_and_writes_begin_immediate_even_after_autocommit(sqlite_app):
     with sqlite_app.app_context():
+        with db.engine.connect() as autocommit:  # returns to the pool reset by SQLAlchemy
+            autocommit.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("SELECT 1")
         connection = db.session.connection()
         assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 5000
+        statements = []
+        connection.connection.driver_connection.set_trace_callback(statements.append)
+        connection.exec_driver_sql("SELECT count(*) FROM users").scalar()
+        connection.exec_driver_sql("UPDATE users SET active = active")
+        db.session.commit()
+        assert statements[:3] == [
+            "SELECT count(*) FROM users", "BEGIN IMMEDIATE", "UPDATE users SET active = active",
+        ]
 
 
 # --- Failures between writing and committing ---------------------------------------------

@@ -9,6 +9,7 @@ from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.pool import Pool
 
 # Stable constraint names, so migrations can name what they alter on every database.
 NAMING_CONVENTION = {
@@ -30,12 +31,12 @@ login_manager = LoginManager()
 babel = Babel()
 
 
-# SQLite, as Handover uses it: readers never wait (WAL), and a transaction that
-# writes takes the write lock with its first statement (BEGIN IMMEDIATE, emitted by
-# the driver just before the first INSERT, UPDATE or DELETE). Reads before that run
-# on their own, so a closing that renders its receipt first holds no lock meanwhile,
-# and no transaction ever has to upgrade a stale read snapshot to a write, which
-# SQLite refuses at once with "database is locked" instead of waiting.
+# SQLite, as Handover uses it: readers never wait (WAL), writers queue for up to
+# ten seconds (busy timeout), and a transaction begins only with its first write,
+# as BEGIN IMMEDIATE, so it holds the write lock from its first statement. Reads
+# before that run on their own: no transaction ever upgrades an older read snapshot
+# to a write (which SQLite refuses at once with "database is locked" instead of
+# waiting), and a closing that renders its receipt before writing holds no lock.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
@@ -49,3 +50,11 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA journal_mode = WAL")  # an in-memory database keeps "memory"
         cursor.close()
+
+
+@event.listens_for(Pool, "checkout")
+def _sqlite_immediate(dbapi_connection, connection_record, connection_proxy) -> None:
+    """Again on every checkout: SQLAlchemy resets the driver's transaction mode to
+    its default after a connection has been used in AUTOCOMMIT."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.isolation_level = "IMMEDIATE"
