@@ -110,31 +110,24 @@ class Counter:
 
     def take(self, setting: str, key: str) -> int:
         """Count one attempt; return 0 if it may go on, else the seconds to wait."""
-        if not self.limiter.enabled:
-            return 0
-        item = self.limits[setting]
-
-        def hit(strategy) -> int:
-            if strategy.hit(item, setting, key):
-                return 0
-            stats = strategy.get_window_stats(item, setting, key)
-            return seconds_until(stats.reset_time, item.get_expiry())
-
-        return self._run(hit)
+        return self._wait(setting, key, lambda strategy, item: strategy.hit(item, setting, key))
 
     def exhausted(self, setting: str, key: str) -> int:
         """Without counting: 0 if an attempt would be allowed, else the seconds to wait."""
+        return self._wait(setting, key, lambda strategy, item: strategy.test(item, setting, key))
+
+    def _wait(self, setting: str, key: str, allowed) -> int:
         if not self.limiter.enabled:
             return 0
         item = self.limits[setting]
 
-        def check(strategy) -> int:
-            if strategy.test(item, setting, key):
+        def wait(strategy) -> int:
+            if allowed(strategy, item):
                 return 0
             stats = strategy.get_window_stats(item, setting, key)
             return seconds_until(stats.reset_time, item.get_expiry())
 
-        return self._run(check)
+        return self._run(wait)
 
     def forget(self, setting: str, key: str) -> None:
         if self.limiter.enabled:
