@@ -15,7 +15,9 @@ run: system-packages $(VENV)/.installed $(COMPILED)
 	@echo "Serving Handover on http://127.0.0.1:5000 (Ctrl+C stops it)"
 	HANDOVER_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
 
-test: system-packages test-packages $(VENV)/.installed $(COMPILED)
+AXE := tests/a11y/node_modules/axe-core/axe.min.js
+
+test: system-packages test-packages $(VENV)/.installed $(COMPILED) $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -37,6 +39,12 @@ system-packages:
 test-packages:
 	@scripts/system-packages chromium poppler-utils qpdf redis-server
 
+# axe-core for the accessibility checks, from the npm registry at the locked version.
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+	@command -v npm >/dev/null || scripts/system-packages nodejs npm
+	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
+	touch $@
+
 $(VENV)/.installed: requirements.txt requirements-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
@@ -51,4 +59,4 @@ translations-extract: $(VENV)/.installed
 	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache $(COMPILED)
+	rm -rf $(VENV) .pytest_cache .ruff_cache $(COMPILED) tests/a11y/node_modules test-artifacts

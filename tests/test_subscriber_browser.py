@@ -2,11 +2,10 @@
 
 import pytest
 
+from tests.browser import PHONE, draw_with_a_finger
 from tests.conftest import add_user, freeze, make_handover
 from webapp.extensions import db
 from webapp.models import Handover
-
-PHONE = {"viewport": {"width": 360, "height": 740}, "has_touch": True, "is_mobile": True}
 
 
 @pytest.fixture
@@ -29,25 +28,6 @@ def waiting_handover(live_app):
     technician = add_user(live_app, "tech")
     handover = make_handover(live_app, technician, tariff_name="Home 300")
     return handover, freeze(live_app, handover)
-
-
-def draw_with_a_finger(page, selector="canvas"):
-    """Draw two strokes with real touch events, through the DevTools protocol."""
-    canvas = page.locator(selector)
-    canvas.scroll_into_view_if_needed()
-    box = canvas.bounding_box()
-    cdp = page.context.new_cdp_session(page)
-
-    def touch(kind, points):
-        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
-
-    for stroke in ([(0.1, 0.6), (0.3, 0.2), (0.5, 0.7), (0.7, 0.3)], [(0.2, 0.8), (0.8, 0.8)]):
-        points = [{"x": box["x"] + fx * box["width"], "y": box["y"] + fy * box["height"]}
-                  for fx, fy in stroke]
-        touch("touchStart", [points[0]])
-        for point in points[1:]:
-            touch("touchMove", [point])
-        touch("touchEnd", [])
 
 
 def answer(page, item, choice):

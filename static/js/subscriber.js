@@ -3,6 +3,23 @@
 // the facts: when the technician changes them, old answers are not restored.
 (function () {
   "use strict";
+  // After signing: look every 10 s whether the technician has closed the job, and
+  // reload only then, to show the receipt (without a script, the page refreshes).
+  var waiting = document.querySelector("[data-wait-for-receipt]");
+  if (waiting && window.fetch) {
+    var poll = function () {
+      window.setTimeout(function () {
+        fetch(window.location.href, { credentials: "same-origin", cache: "no-store" })
+          .then(function (response) { return response.ok ? response.text() : ""; })
+          .then(function (html) {
+            if (html.indexOf("data-receipt-ready") !== -1) { window.location.reload(); } else { poll(); }
+          })
+          .catch(poll);
+      }, 10000);
+    };
+    poll();
+  }
+
   var store;
   try { store = window.localStorage; } catch (e) { return; }
   if (!store) { return; }
