@@ -1,5 +1,6 @@
 """Template filters and globals: the one place that formats money, dates and phones."""
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 from decimal import Decimal
@@ -26,10 +27,16 @@ from webapp.domain.signature import drawing_from_dict, svg_path
 from webapp.domain.terms import DiscountKind
 from webapp.labels import label
 
+# CLDR keeps a currency code off the digits with a no-break space ("RUB 1,234.50"), but
+# Babel does not apply that rule (currencySpacing), so money() does.
+CODE_AGAINST_DIGIT = re.compile(r"(?<=[^\W\d])(?=\d)|(?<=\d)(?=[^\W\d])")
+
 
 def money(value: Decimal | None) -> str:
-    """Format an amount in roubles in the person's language."""
-    return "" if value is None else format_currency(value, "RUB")
+    """Format an amount in roubles in the person's language: "1 234,50 ₽", "RUB 1,234.50"."""
+    if value is None:
+        return ""
+    return CODE_AGAINST_DIGIT.sub("\u00a0", format_currency(value, "RUB"))
 
 
 def number(value: Decimal | None) -> str:
