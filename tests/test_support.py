@@ -542,4 +542,4 @@ def test_quality_links_work_for_someone_no_longer_a_technician(app, technician, 
 
 def test_quality_with_only_an_end_date_shows_the_month_before_it(support):
     page = support.get("/support/technicians?until=2026-01-31", headers=EN).text
-    assert "from Jan 1, 2026 to Jan 31, 2026" in page
+    assert "from 1 Jan 2026 to 31 Jan 2026" in page

@@ -2,20 +2,20 @@
 
 import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import segno
+from babel import Locale, dates
 from flask import Flask, has_request_context, request
 from flask_babel import (
     format_currency,
-    format_date,
-    format_datetime,
     format_decimal,
     format_percent,
     get_locale,
     ngettext,
+    to_user_timezone,
 )
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -30,6 +30,12 @@ from webapp.labels import label
 # CLDR keeps a currency code off the digits with a no-break space ("RUB 1,234.50"), but
 # Babel does not apply that rule (currencySpacing), so money() does.
 CODE_AGAINST_DIGIT = re.compile(r"(?<=[^\W\d])(?=\d)|(?<=\d)(?=[^\W\d])")
+# English pages are read well beyond the US: they get World English dates, "26 Nov 2026",
+# which no reader can take in the American month-first order.
+WORLD_ENGLISH = Locale("en", "001")
+# CLDR date style per language: Russians write the day in digits, "26.11.2026"; others
+# read the month as a word.
+DATE_STYLES = {"ru": "short"}
 
 
 def money(value: Decimal | None) -> str:
@@ -75,9 +81,31 @@ def qr_svg(url: str) -> Markup:
     return Markup(segno.make(url, error="m").svg_inline(scale=4, border=2))  # noqa: S704
 
 
+def _dates_locale() -> Locale:
+    locale = get_locale()
+    return WORLD_ENGLISH if str(locale) == "en" else locale
+
+
+def day(value: date | None) -> str:
+    """Format a calendar day: "26.11.2026" in Russian, "26 Nov 2026" in English."""
+    if value is None:
+        return ""
+    locale = _dates_locale()
+    return dates.format_date(value, DATE_STYLES.get(locale.language, "medium"), locale=locale)
+
+
 def when(value: datetime | None) -> str:
-    """Format a moment in the configured time zone, with the zone shown."""
-    return "" if value is None else format_datetime(value, "dd.MM.yyyy HH:mm ZZZZ")
+    """Format a moment in the configured time zone and name the zone, as receipts are
+    evidence: "26.11.2026, 10:05 (Москва)", "26 Nov 2026, 10:05 (Moscow Time)"."""
+    if value is None:
+        return ""
+    moment, locale = to_user_timezone(value), _dates_locale()
+    # A 24-hour clock in both languages, so no time on a receipt hangs on "am" or "pm".
+    clock = dates.format_skeleton("Hm", moment, locale=locale)
+    glue = dates.get_datetime_format(DATE_STYLES.get(locale.language, "medium"), locale)
+    # The zone's CLDR name ("Москва", "Moscow Time"), or its GMT offset where it has none.
+    zone = dates.get_timezone_name(moment, zone_variant="generic", locale=locale)
+    return f"{glue.replace('{1}', day(moment)).replace('{0}', clock)} ({zone})"
 
 
 def page_forms() -> dict:
@@ -99,7 +127,7 @@ def register(app: Flask) -> None:
     app.jinja_env.filters.update(
         money=money, number=number, when=when, phone=format_phone, label=label,
         discount=discount, qr_svg=qr_svg, amount=lambda text: money(Decimal(str(text))),
-        signature_values=signature_values, masked=last_digits, day=format_date,
+        signature_values=signature_values, masked=last_digits, day=day,
         percent=lambda share: format_percent(share, "#,##0%"),
     )
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))
