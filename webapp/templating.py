@@ -21,8 +21,7 @@ from flask_babel import gettext as _
 from markupsafe import Markup
 
 from webapp.domain.checklist import DiscountTerms
-from webapp.domain.phone import format_phone
-from webapp.domain.privacy import last_digits
+from webapp.domain.phone import format_phone, mask_phone
 from webapp.domain.signature import drawing_from_dict, svg_path
 from webapp.domain.terms import DiscountKind
 from webapp.labels import label
@@ -36,6 +35,9 @@ WORLD_ENGLISH = Locale("en", "001")
 # CLDR date style per language: Russians write the day in digits, "26.11.2026"; others
 # read the month as a word.
 DATE_STYLES = {"ru": "short"}
+# Where a language's readers dial numbers without the country code: Russian pages show
+# numbers of Russia as subscribers know them, "8 (912) 345-67-89".
+HOME_REGIONS = {"ru": "RU"}
 
 
 def money(value: Decimal | None) -> str:
@@ -108,6 +110,16 @@ def when(value: datetime | None) -> str:
     return f"{glue.replace('{1}', day(moment)).replace('{0}', clock)} ({zone})"
 
 
+def phone(e164: str) -> str:
+    """Format a stored E.164 number as readers of the page's language dial it."""
+    return format_phone(e164, HOME_REGIONS.get(get_locale().language))
+
+
+def masked_phone(e164: str, keep: int = 4) -> str:
+    """Format a number as phone() does with all but its last `keep` digits masked."""
+    return mask_phone(e164, keep, HOME_REGIONS.get(get_locale().language))
+
+
 def page_forms() -> dict:
     """Give every page the small forms its header needs (language, sign-out)."""
     from webapp.auth.forms import ConfirmForm
@@ -125,9 +137,9 @@ def page_forms() -> dict:
 def register(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
-        money=money, number=number, when=when, phone=format_phone, label=label,
+        money=money, number=number, when=when, phone=phone, label=label,
         discount=discount, qr_svg=qr_svg, amount=lambda text: money(Decimal(str(text))),
-        signature_values=signature_values, masked=last_digits, day=day,
+        signature_values=signature_values, masked_phone=masked_phone, day=day,
         percent=lambda share: format_percent(share, "#,##0%"),
     )
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))
