@@ -215,6 +215,7 @@ def test_the_genuine_receipt_is_confirmed_with_personal_data_masked(app, receipt
     assert "Genuine and unmodified" in response.text
     assert "А. С." in response.text
     assert "••••••7890" in response.text and "1234567890" not in response.text
+    assert "+7 ••• •••-••-89" in response.text and "345-67" not in response.text
     assert "Анна Соколова" not in response.text
     assert "Home 300" in response.text
 

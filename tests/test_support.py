@@ -122,7 +122,7 @@ def test_results_mask_the_phone_and_show_the_technician(app, technician, support
     make_handover(app, technician, subscriber_name="Анна Соколова")
     page = support.get("/support/?q=1234567890", headers=EN).text
     assert "+79123456789" not in page and "+7 912" not in page
-    assert "•••••••6789" in page
+    assert "+7 ••• •••-67-89" in page
     assert "Name of tech" in page
 
 
@@ -542,4 +542,4 @@ def test_quality_links_work_for_someone_no_longer_a_technician(app, technician, 
 
 def test_quality_with_only_an_end_date_shows_the_month_before_it(support):
     page = support.get("/support/technicians?until=2026-01-31", headers=EN).text
-    assert "from Jan 1, 2026 to Jan 31, 2026" in page
+    assert "from 1 Jan 2026 to 31 Jan 2026" in page

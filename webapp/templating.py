@@ -1,35 +1,50 @@
 """Template filters and globals: the one place that formats money, dates and phones."""
 
+import re
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
 import segno
+from babel import Locale, dates
 from flask import Flask, has_request_context, request
 from flask_babel import (
     format_currency,
-    format_date,
-    format_datetime,
     format_decimal,
     format_percent,
     get_locale,
     ngettext,
+    to_user_timezone,
 )
 from flask_babel import gettext as _
 from markupsafe import Markup
 
 from webapp.domain.checklist import DiscountTerms
-from webapp.domain.phone import format_phone
-from webapp.domain.privacy import last_digits
+from webapp.domain.phone import format_phone, mask_phone
 from webapp.domain.signature import drawing_from_dict, svg_path
 from webapp.domain.terms import DiscountKind
 from webapp.labels import label
 
+# CLDR keeps a currency code off the digits with a no-break space ("RUB 1,234.50"), but
+# Babel does not apply that rule (currencySpacing), so money() does.
+CODE_AGAINST_DIGIT = re.compile(r"(?<=[^\W\d])(?=\d)|(?<=\d)(?=[^\W\d])")
+# English pages are read well beyond the US: they get World English dates, "26 Nov 2026",
+# which no reader can take in the American month-first order.
+WORLD_ENGLISH = Locale("en", "001")
+# CLDR date style per language: Russians write the day in digits, "26.11.2026"; others
+# read the month as a word.
+DATE_STYLES = {"ru": "short"}
+# Where a language's readers dial numbers without the country code: Russian pages show
+# numbers of Russia as subscribers know them, "8 (912) 345-67-89".
+HOME_REGIONS = {"ru": "RU"}
+
 
 def money(value: Decimal | None) -> str:
-    """Format an amount in roubles in the person's language."""
-    return "" if value is None else format_currency(value, "RUB")
+    """Format an amount in roubles in the person's language: "1 234,50 ₽", "RUB 1,234.50"."""
+    if value is None:
+        return ""
+    return CODE_AGAINST_DIGIT.sub("\u00a0", format_currency(value, "RUB"))
 
 
 def number(value: Decimal | None) -> str:
@@ -68,9 +83,41 @@ def qr_svg(url: str) -> Markup:
     return Markup(segno.make(url, error="m").svg_inline(scale=4, border=2))  # noqa: S704
 
 
+def _dates_locale() -> Locale:
+    locale = get_locale()
+    return WORLD_ENGLISH if str(locale) == "en" else locale
+
+
+def day(value: date | None) -> str:
+    """Format a calendar day: "26.11.2026" in Russian, "26 Nov 2026" in English."""
+    if value is None:
+        return ""
+    locale = _dates_locale()
+    return dates.format_date(value, DATE_STYLES.get(locale.language, "medium"), locale=locale)
+
+
 def when(value: datetime | None) -> str:
-    """Format a moment in the configured time zone, with the zone shown."""
-    return "" if value is None else format_datetime(value, "dd.MM.yyyy HH:mm ZZZZ")
+    """Format a moment in the configured time zone and name the zone, as receipts are
+    evidence: "26.11.2026, 10:05 (Москва)", "26 Nov 2026, 10:05 (Moscow Time)"."""
+    if value is None:
+        return ""
+    moment, locale = to_user_timezone(value), _dates_locale()
+    # A 24-hour clock in both languages, so no time on a receipt hangs on "am" or "pm".
+    clock = dates.format_skeleton("Hm", moment, locale=locale)
+    glue = dates.get_datetime_format(DATE_STYLES.get(locale.language, "medium"), locale)
+    # The zone's CLDR name ("Москва", "Moscow Time"), or its GMT offset where it has none.
+    zone = dates.get_timezone_name(moment, zone_variant="generic", locale=locale)
+    return f"{glue.replace('{1}', day(moment)).replace('{0}', clock)} ({zone})"
+
+
+def phone(e164: str) -> str:
+    """Format a stored E.164 number as readers of the page's language dial it."""
+    return format_phone(e164, HOME_REGIONS.get(get_locale().language))
+
+
+def masked_phone(e164: str, keep: int = 4) -> str:
+    """Format a number as phone() does with all but its last `keep` digits masked."""
+    return mask_phone(e164, keep, HOME_REGIONS.get(get_locale().language))
 
 
 def page_forms() -> dict:
@@ -90,9 +137,9 @@ def page_forms() -> dict:
 def register(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
-        money=money, number=number, when=when, phone=format_phone, label=label,
+        money=money, number=number, when=when, phone=phone, label=label,
         discount=discount, qr_svg=qr_svg, amount=lambda text: money(Decimal(str(text))),
-        signature_values=signature_values, masked=last_digits, day=format_date,
+        signature_values=signature_values, masked_phone=masked_phone, day=day,
         percent=lambda share: format_percent(share, "#,##0%"),
     )
     app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))

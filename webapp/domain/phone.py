@@ -2,6 +2,8 @@
 
 import phonenumbers
 
+from webapp.domain.privacy import MASK
+
 
 class PhoneError(ValueError):
     """The text is not a valid phone number."""
@@ -18,7 +20,22 @@ def normalise_phone(text: str, region: str = "RU") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def format_phone(e164: str) -> str:
-    """Return an E.164 number in international format for people to read."""
+def format_phone(e164: str, home: str | None = None) -> str:
+    """Return an E.164 number for people to read: as dialled within the `home` region
+    ("RU": "8 (912) 345-67-89") if it is from there, else in international format."""
     number = phonenumbers.parse(e164, None)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+    local = home is not None and phonenumbers.region_code_for_number(number) == home
+    style = phonenumbers.PhoneNumberFormat
+    return phonenumbers.format_number(number, style.NATIONAL if local else style.INTERNATIONAL)
+
+
+def mask_phone(e164: str, keep: int = 4, home: str | None = None) -> str:
+    """Return the number as format_phone writes it, all but the last `keep` digits of the
+    subscriber's own number masked: "8 (•••) •••-67-89". The country prefix tells nothing."""
+    number = phonenumbers.parse(e164, None)
+    own = len(phonenumbers.national_significant_number(number))
+    masked, digits = [], 0
+    for char in reversed(format_phone(e164, home)):
+        digits += char.isdigit()
+        masked.append(MASK if char.isdigit() and keep < digits <= own else char)
+    return "".join(reversed(masked))

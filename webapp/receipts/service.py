@@ -30,7 +30,7 @@ from webapp.extensions import db
 from webapp.models import AuditEvent, Handover, Receipt, Signature, Signer
 from webapp.receipts.render import RenderError, renderer
 from webapp.receipts.signing import SigningError, load_root, load_signer, sign_pdf
-from webapp.templating import qr_svg, signature_values
+from webapp.templating import masked_phone, qr_svg, signature_values
 
 log = logging.getLogger(__name__)
 
@@ -293,7 +293,7 @@ def public_summary(receipt: Receipt) -> dict[str, Any]:
         "issued_at": receipt.issued_at,
         "subscriber": initials(handover.subscriber_name),
         "account_number": last_digits(handover.account_number, 4),
-        "phone": last_digits(handover.phone, 2),
+        "phone": masked_phone(handover.phone, 2),
         "tariff_name": handover.tariff_name,
         "monthly_fee": handover.monthly_fee,
         "billing_method": handover.billing_method,
