@@ -6,6 +6,7 @@ import re
 from decimal import Decimal
 
 from flask import request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -122,7 +123,11 @@ def text_field(
 
 class TypedField(Field):
     """A field whose text must first convert to a value; when it does not, the
-    conversion's message is the only one shown, not range checks on nothing."""
+    conversion's message is the only one shown, not range checks on nothing.
+
+    Conversion messages use the application's catalog (`_`): a field's own
+    `self.gettext` looks only in WTForms' catalog, which does not have them, so
+    they would reach Russian pages in English."""
 
     def _value(self) -> str:
         if self.raw_data:
@@ -158,9 +163,8 @@ class AmountField(TypedField):
             self.data = parse_amount(valuelist[0])
         except AmountError:
             self.data = None
-            raise ValueError(
-                self.gettext("Enter a number with at most two decimals, for example 499.90.")
-            ) from None
+            message = _("Enter a number with at most two decimals, for example 499.90.")
+            raise ValueError(message) from None
 
 
 class WholeNumberField(TypedField):
@@ -176,7 +180,7 @@ class WholeNumberField(TypedField):
             self.data = int(text)
         else:
             self.data = None
-            raise ValueError(self.gettext("Enter a whole number, for example 12."))
+            raise ValueError(_("Enter a whole number, for example 12."))
 
 
 def amount_between(minimum: Decimal, maximum: Decimal, *, exclusive_minimum: bool = False):

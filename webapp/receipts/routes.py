@@ -1,8 +1,10 @@
 """The public verification page: anyone holding a receipt can check it."""
 
 from io import BytesIO
+from urllib.parse import quote
 
 from flask import abort, current_app, render_template, request, send_file
+from flask_babel import force_locale, gettext
 
 from webapp.domain.search import RECEIPT_NUMBER
 from webapp.extensions import db
@@ -24,12 +26,19 @@ def get_receipt_or_404(number: str) -> Receipt:
 
 def send_receipt(receipt: Receipt):
     """Send the stored bytes exactly as they were signed (subscriber and staff downloads)."""
-    return send_file(
-        BytesIO(receipt.pdf),
-        mimetype="application/pdf",
-        as_attachment=True,
-        download_name=f"receipt-{receipt.number}.pdf",
+    plain = f"receipt-{receipt.number}.pdf"
+    response = send_file(
+        BytesIO(receipt.pdf), mimetype="application/pdf", as_attachment=True, download_name=plain
     )
+    # Browsers save it under a name in the receipt's language (RFC 6266 filename*); a
+    # client that reads only `filename` (curl -OJ) keeps the ASCII one, never a bare "-HO-…".
+    with force_locale(receipt.locale):
+        name = gettext("receipt-%(number)s.pdf", number=receipt.number)
+    response.headers.set(
+        "Content-Disposition", "attachment", filename=plain,
+        **{"filename*": f"UTF-8''{quote(name, safe='!#$&+-.^_`|~')}"},
+    )
+    return response
 
 
 @bp.route("/verify", methods=["GET", "POST"])

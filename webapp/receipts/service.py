@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 from cryptography import x509
 from flask import current_app, has_request_context, render_template, request
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 
 from webapp import audit
 from webapp.domain.privacy import initials, last_digits
@@ -101,10 +101,12 @@ def prepare_receipt(handover: Handover, closing: Closing) -> Receipt:
         context = receipt_context(handover, number=number, code=code, closing=closing)
         with force_locale(locale):
             html = render_template("receipts/receipt.html", **context)
+            # PDF readers show the signature's reason beside the receipt: same language.
+            reason = " ".join((gettext("Handover receipt"), number))
     pdf = renderer(config["RECEIPT_RENDER_SECONDS"]).render(html)
     signer = load_signer(config["RECEIPT_SIGNING_P12"], config["RECEIPT_SIGNING_PASSPHRASE"])
     signed = sign_pdf(
-        pdf, signer, reason=f"Handover receipt {number}", tsa_url=config["RECEIPT_TSA_URL"],
+        pdf, signer, reason=reason, tsa_url=config["RECEIPT_TSA_URL"],
         timestamper=config.get("RECEIPT_TIMESTAMPER"),
     )
     return Receipt(

@@ -6,6 +6,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import get_timezone
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice, SelectField, SubmitField
 from wtforms.validators import ValidationError
@@ -54,11 +55,9 @@ class DayField(TypedField):
                 raise ValueError(text)
             day = date.fromisoformat(text)
         except ValueError:
-            raise ValueError(
-                self.gettext("Enter a date as YYYY-MM-DD, for example 2026-11-26.")
-            ) from None
+            raise ValueError(_("Enter a date as YYYY-MM-DD, for example 2026-11-26.")) from None
         if not FIRST_DAY <= day <= LAST_DAY:
-            raise ValueError(self.gettext("Enter a date from 2000 to 2099."))
+            raise ValueError(_("Enter a date from 2000 to 2099."))
         self.data = day
 
 
