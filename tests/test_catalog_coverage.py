@@ -334,6 +334,8 @@ class Walk:
         else:
             assert response.mimetype == "text/html", (label, response.mimetype)
             text = html_text(response.text)
+            if 'action="/language"' not in response.text:  # a switch on every page
+                self.findings.setdefault("(no language switch)", label)
             # A password shown once to the administrator: random letters, not words.
             self.data.update(re.findall(r"data-new-password>([^<]+)<", response.text))
         self.check(label, text)

@@ -63,6 +63,16 @@ def ui(lang: str) -> dict[str, str]:
     return words
 
 
+# The contrast of the focused control's outline against white (0 if it has none).
+FOCUS_CONTRAST = """() => {
+    const style = getComputedStyle(document.activeElement);
+    if (style.outlineStyle === 'none' || parseFloat(style.outlineWidth) < 2) return 0;
+    const [r, g, b] = style.outlineColor.match(/\\d+/g).slice(0, 3).map(Number).map(c => {
+        c /= 255;
+        return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 1.05 / (0.2126 * r + 0.7152 * g + 0.0722 * b + 0.05);
+}"""
 PAGE_BUDGET = 60 * 1024  # the subscriber's page with every asset it loads
 ITEMS = ("portal_access", "full_contract", "tariff", "billing_method", "equipment", "technician")
 
@@ -290,13 +300,10 @@ def test_the_checklist_and_the_typed_signature_work_from_the_keyboard(
     handover, token = waiting
     phone = new_page(browser, **PHONE)
     phone.goto(f"{live_server.url}/s/{token}")
-    phone.locator("#item-portal_access input[value=yes]").focus()
     for item in (*ITEMS, "discounts"):
         radio = phone.locator(f"#item-{item} input[value=yes]")
         radio.focus()
-        assert phone.evaluate("getComputedStyle(document.activeElement).outlineStyle") != "none" \
-            or phone.evaluate("getComputedStyle(document.activeElement.closest('label'))"
-                              ".outlineStyle") != "none", "focus must be visible"
+        assert phone.evaluate(FOCUS_CONTRAST) >= 3, "focus must be visible (3:1)"
         phone.keyboard.press("Space")
         assert radio.is_checked()
     phone.locator("#consent").focus()
@@ -308,4 +315,22 @@ def test_the_checklist_and_the_typed_signature_work_from_the_keyboard(
         phone.keyboard.press("Enter")
     with live_app.app_context():
         assert db.session.get(Handover, handover.id).status == "subscriber_signed"
+    phone.context.close()
+
+
+def test_the_subscriber_switches_language_on_the_phone_and_it_sticks(
+    live_server, browser, waiting
+):
+    _, token = waiting
+    phone = new_page(browser, "ru-RU", **PHONE)
+    phone.goto(f"{live_server.url}/s/{token}")
+    assert phone.locator("html").get_attribute("lang") == "ru"
+    phone.locator("#item-tariff label.choice-no").click()
+    with phone.expect_navigation():
+        phone.get_by_role("button", name="English").click()
+    assert phone.url.endswith(f"/s/{token}")  # back on the same page
+    assert phone.locator("html").get_attribute("lang") == "en"
+    assert phone.locator("#item-tariff input[value=no]").is_checked()  # nothing lost
+    phone.reload()
+    assert phone.locator("html").get_attribute("lang") == "en"
     phone.context.close()
