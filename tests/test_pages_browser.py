@@ -7,15 +7,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
+from tests.browser import MIN_TAP, SMALL_TARGETS
 from tests.conftest import PASSWORD, add_user, close_job, freeze, make_handover
 from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.models import Receipt
 
 
-@pytest.fixture
-def tablet(browser):
-    context = browser.new_context(locale="en-US", viewport={"width": 1024, "height": 768})
+@pytest.fixture(params=[1024, 360], ids=["tablet", "phone"])
+def tablet(browser, request):
+    context = browser.new_context(
+        locale="en-US", viewport={"width": request.param, "height": 768}, has_touch=True
+    )
     page = context.new_page()
     page.problems = []
     page.on("console", lambda message: message.type in ("error", "warning")
@@ -39,6 +42,9 @@ def visit(page, url: str) -> None:
     response = page.goto(url)
     assert response.status == 200, url
     assert page.problems == [], f"{url}: {page.problems}"
+    width = page.viewport_size["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width, url
+    assert page.evaluate(SMALL_TARGETS, MIN_TAP) == [], url
 
 
 @pytest.fixture
