@@ -40,6 +40,7 @@ from tests.conftest import (
     hidden_fields,
     valid_form,
 )
+from tests.test_receipts import append_incremental_update
 from webapp.domain.privacy import initials
 from webapp.domain.search import RECEIPT_NUMBER
 from webapp.domain.terms import DiscountKind, DiscountSource, Role
@@ -621,7 +622,7 @@ def anyone_visits(walk: Walk, people: dict, jobs: dict) -> None:
     walk.look(anonymous, "/verify?number=HO-2345-6789&code=AAAAA-BBBBB")  # unknown
     upload(walk, anonymous, None)  # no file chosen
     upload(walk, anonymous, b"%PDF-1.7 not a PDF at all")
-    upload(walk, anonymous, modified(pdf.data))
+    upload(walk, anonymous, append_incremental_update(pdf.data))
     by_code = {"code-number": "", "code-code": "", "code-check_code": "y"}
     walk.submit(anonymous, "/verify", by_code, prefix="code-")
     walk.submit(anonymous, "/verify", by_code | {"code-number": number, "code-code": code},
@@ -654,19 +655,6 @@ def upload(walk: Walk, client, pdf: bytes | None):
         data["upload-pdf"] = (io.BytesIO(pdf), "квитанция.pdf")
     return walk.look(client, "/verify", method="POST", data=data,
                      content_type="multipart/form-data")
-
-
-def modified(pdf: bytes) -> bytes:
-    """Return the receipt with something appended after it was signed."""
-    from pyhanko.pdf_utils import generic
-    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
-
-    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
-    writer.root["/Note"] = generic.TextStringObject("изменено позже")
-    writer.update_root()
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
 
 
 def too_many(walk: Walk) -> None:
