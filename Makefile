@@ -40,7 +40,7 @@ test-packages:
 	@scripts/system-packages chromium poppler-utils qpdf redis-server
 
 # axe-core for the accessibility checks, from the npm registry at the locked version.
-$(AXE): tests/a11y/package.json tests/a11y/package-lock.json
+$(AXE): tests/a11y/package.json tests/a11y/package-lock.json | test-packages
 	@command -v npm >/dev/null || scripts/system-packages nodejs npm
 	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
 	touch $@

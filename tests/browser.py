@@ -8,6 +8,7 @@ import os
 import re
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from werkzeug.serving import make_server
@@ -108,7 +109,7 @@ def axe_problems(page) -> list[str]:
     """The serious and critical accessibility violations axe-core finds on the page."""
     if not AXE.exists():
         if REQUIRE_BROWSER:
-            pytest.fail(f"axe-core is missing at {AXE}: run `make test-packages`")
+            pytest.fail(f"axe-core is missing at {AXE}: `make test` installs it with npm")
         pytest.skip("axe-core is not installed (make test installs it with npm)")
     violations = page.evaluate("""async () => {
         const result = await axe.run(document, {resultTypes: ['violations']});
@@ -125,7 +126,8 @@ SMALL_TARGETS = """(min) => {
         return box.width > 0 && box.height > 0 && getComputedStyle(el).visibility !== 'hidden';
     };
     const small = [];
-    const controls = 'button, a.button, input, select, textarea, label, summary';
+    const controls = 'button, a.button, nav a, header a, .pager a, input, select, textarea, '
+        + 'label, summary';
     for (const el of document.querySelectorAll(controls)) {
         if (!seen(el) || el.type === 'hidden') continue;
         const choice = el.type === 'checkbox' || el.type === 'radio';
@@ -210,8 +212,12 @@ def weigh(page, url: str) -> tuple[int, set[str]]:
     cdp.send("Network.setCacheDisabled", {"cacheDisabled": True})
     sizes: dict[str, int] = {}
     hosts: set[str] = set()
-    cdp.on("Network.requestWillBeSent",
-           lambda event: hosts.add(event["request"]["url"].split("/")[2]))
+    def asked(event):
+        address = urlsplit(event["request"]["url"])
+        if address.scheme in ("http", "https", "ws", "wss"):  # not data: or blob:
+            hosts.add(address.netloc)
+
+    cdp.on("Network.requestWillBeSent", asked)
     cdp.on("Network.loadingFinished",
            lambda event: sizes.__setitem__(event["requestId"], event["encodedDataLength"]))
     page.goto(url)

@@ -86,8 +86,6 @@ ALLOWED_PATTERNS = {
     re.compile(r"\b[2-9A-Z]{5}-[2-9A-Z]{5}\b"): "the receipt's verification code, typed back "
                                                  "as it is printed",
     re.compile(r"\.pdf\b"): "a file name's extension, which tells the system what it is",
-    re.compile(r"\bGMT[+-]\d\d:\d\d\b"): "the time zone as Babel writes it from CLDR's Russian "
-                                         "data too («26.11.2026 12:00 GMT+03:00»)",
 }
 
 

@@ -11,6 +11,7 @@ from flask_babel import force_locale
 
 from tests.conftest import add_user, close_job, freeze, make_app, make_handover
 from webapp.domain.phone import format_phone, mask_phone
+from webapp.domain.privacy import last_digits
 from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.handovers import verification
@@ -143,3 +144,7 @@ def test_times_follow_the_configured_zone_and_name_it(sqlite_template, zone, lan
     app = make_app(f"sqlite:///{sqlite_template}", BABEL_DEFAULT_TIMEZONE=zone)
     with app.test_request_context(), force_locale(language):
         assert render_template_string("{{ moment|when }}", moment=MOMENT) == written
+
+
+def test_a_phone_that_is_not_e164_is_still_masked_not_an_error():
+    assert mask_phone("not a number 6789") == last_digits("not a number 6789", 4)

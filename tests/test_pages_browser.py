@@ -14,10 +14,12 @@ from webapp.extensions import db
 from webapp.models import Receipt
 
 
-@pytest.fixture(params=[1024, 360], ids=["tablet", "phone"])
+@pytest.fixture(params=[(1024, "en-US"), (360, "en-US"), (360, "ru-RU")],
+                ids=["tablet", "phone", "phone-ru"])
 def tablet(browser, request):
+    width, locale = request.param
     context = browser.new_context(
-        locale="en-US", viewport={"width": request.param, "height": 768}, has_touch=True
+        locale=locale, viewport={"width": width, "height": 768}, has_touch=True
     )
     page = context.new_page()
     page.problems = []

@@ -3,19 +3,33 @@
 // the facts: when the technician changes them, old answers are not restored.
 (function () {
   "use strict";
-  // After signing: look every 10 s whether the technician has closed the job, and
+  // After signing: look now and then whether the technician has closed the job, and
   // reload only then, to show the receipt (without a script, the page refreshes).
+  // Gently: 10 s at first, then less and less often (at most once a minute), not
+  // while the page is hidden, and never again once the link stops answering.
   var waiting = document.querySelector("[data-wait-for-receipt]");
-  if (waiting && window.fetch) {
+  if (waiting && window.fetch && window.DOMParser) {
+    var delay = 10000;
     var poll = function () {
-      window.setTimeout(function () {
-        fetch(window.location.href, { credentials: "same-origin", cache: "no-store" })
-          .then(function (response) { return response.ok ? response.text() : ""; })
-          .then(function (html) {
-            if (html.indexOf("data-receipt-ready") !== -1) { window.location.reload(); } else { poll(); }
-          })
-          .catch(poll);
-      }, 10000);
+      window.setTimeout(look, delay);
+      delay = Math.min(delay * 1.5, 60000);
+    };
+    var look = function () {
+      if (document.hidden) { poll(); return; }
+      fetch(window.location.href, { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) {
+          if (response.status === 429) {
+            delay = Math.max(delay, 1000 * (parseInt(response.headers.get("Retry-After"), 10) || 60));
+            return null;
+          }
+          return response.ok ? response.text() : undefined;
+        })
+        .then(function (html) {
+          if (html === undefined) { return; } // the link is spent or gone: stop asking
+          var page = html && new DOMParser().parseFromString(html, "text/html");
+          if (page && page.querySelector("[data-receipt-ready]")) { window.location.reload(); } else { poll(); }
+        })
+        .catch(poll);
     };
     poll();
   }

@@ -2,7 +2,7 @@
 
 import phonenumbers
 
-from webapp.domain.privacy import MASK
+from webapp.domain.privacy import MASK, last_digits
 
 
 class PhoneError(ValueError):
@@ -32,7 +32,10 @@ def format_phone(e164: str, home: str | None = None) -> str:
 def mask_phone(e164: str, keep: int = 4, home: str | None = None) -> str:
     """Return the number as format_phone writes it, all but the last `keep` digits of the
     subscriber's own number masked: "8 (•••) •••-67-89". The country prefix tells nothing."""
-    number = phonenumbers.parse(e164, None)
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:  # not E.164 (never stored so, but be safe)
+        return last_digits(e164, keep)
     own = len(phonenumbers.national_significant_number(number))
     masked, digits = [], 0
     for char in reversed(format_phone(e164, home)):
