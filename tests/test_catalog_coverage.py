@@ -260,6 +260,7 @@ def typed_data() -> set[str]:
 EXCLUDED = {
     "static": "stylesheets, scripts, fonts and icons",
     "main.healthz": "JSON for the load balancer",
+    "main.readyz": "JSON for the load balancer",
     "handovers.status": "JSON that the technician's page polls",
     "api-docs.openapi_json": "the JSON API's machine-readable description",
     "api.get_handover": "JSON for the order system",

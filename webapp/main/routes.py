@@ -1,13 +1,10 @@
-"""The home page, the language switch and the health check."""
+"""The home page, the language switch, and the liveness and readiness checks."""
 
 from flask import abort, current_app, jsonify, redirect, session, url_for
 from flask_login import current_user
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
-from webapp import i18n
+from webapp import health, i18n
 from webapp.domain.terms import Role
-from webapp.extensions import db
 from webapp.main import bp
 from webapp.main.forms import LanguageForm
 from webapp.routing import safe_next
@@ -38,9 +35,16 @@ def set_language():
 
 @bp.route("/healthz")
 def healthz():
-    try:
-        db.session.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        current_app.logger.exception("health check: database unreachable")
-        return jsonify(status="unavailable", database="unreachable"), 503
+    """Liveness: the process answers. It checks nothing else, so a database outage
+    never makes the orchestrator restart healthy workers."""
     return jsonify(status="ok")
+
+
+@bp.route("/readyz")
+def readyz():
+    """Readiness: the database answers, its migrations are current, the signer loads."""
+    checks = health.readiness(current_app._get_current_object())
+    ready = all(state == "ok" for state in checks.values())
+    if not ready:
+        current_app.logger.warning("not ready: %s", checks)
+    return jsonify(status="ready" if ready else "unavailable", checks=checks), 200 if ready else 503

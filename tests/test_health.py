@@ -1,0 +1,97 @@
+"""Liveness and readiness, as a load balancer or orchestrator asks for them, and the
+production server's own configuration serving them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from flask_migrate import downgrade
+
+from tests.conftest import SIGNING_PASSPHRASE, make_app, signing_files
+from webapp.extensions import db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_alive_and_ready(client):
+    assert client.get("/healthz").json == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json == {"status": "ready", "checks": {
+        "database": "ok", "migrations": "ok", "signer": "ok"}}
+
+
+def test_an_unreachable_database_is_not_ready_but_the_process_is_alive():
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    app = make_app(f"postgresql+psycopg://nobody:x@127.0.0.1:{port}/none")
+    client = app.test_client()
+    assert client.get("/healthz").status_code == 200
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"]["database"] == "unreachable"
+
+
+def test_a_database_behind_the_code_is_not_ready(sqlite_app):
+    with sqlite_app.app_context():
+        downgrade(revision="0004")
+        db.engine.dispose()
+    response = sqlite_app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"] == {"database": "ok", "migrations": "behind", "signer": "ok"}
+
+
+def test_a_missing_signing_certificate_is_not_ready(sqlite_app):
+    sqlite_app.config["RECEIPT_SIGNING_P12"] = "/nonexistent/signing.p12"
+    response = sqlite_app.test_client().get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"]["signer"] == "unavailable"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_gunicorn_with_the_repositorys_configuration_serves_a_ready_app(sqlite_app, tmp_path):
+    database = tmp_path / "served.sqlite3"
+    shutil.copy(sqlite_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), database)
+    p12, root = signing_files()
+    port = free_port()
+    environ = {
+        **os.environ, "HANDOVER_ENV": "production", "SECRET_KEY": "s" * 32,
+        "DATABASE_URL": f"sqlite:///{database}", "RATELIMIT_STORAGE_URI": "memory://",
+        "RECEIPT_SIGNING_P12": p12, "RECEIPT_SIGNING_PASSPHRASE": SIGNING_PASSPHRASE,
+        "RECEIPT_TRUST_ROOT": root, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+        cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        answer = None
+        for _ in range(150):
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz") as response:
+                    answer = response.status, response.read()
+                    break
+            except OSError:
+                if server.poll() is not None:
+                    break
+                time.sleep(0.2)
+        assert answer is not None and answer[0] == 200, server.stdout and server.poll()
+        assert b'"status":"ready"' in answer[1]
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
+    assert "Booting worker" in output
