@@ -3,6 +3,7 @@ production server's own configuration serving them."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -95,3 +96,8 @@ def test_gunicorn_with_the_repositorys_configuration_serves_a_ready_app(sqlite_a
         output, _ = server.communicate(timeout=30)
     assert server.returncode == 0, output
     assert "Booting worker" in output
+    # The production log: JSON lines, the request named by its route.
+    requests = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    assert {"route": "/readyz", "status": 200} in [
+        {"route": r.get("route"), "status": r.get("status")} for r in requests
+    ]

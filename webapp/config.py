@@ -130,6 +130,7 @@ class ProductionConfig(Config):
     """Served to real users: every secret must come from the environment."""
 
     NAME = "production"
+    LOG_FORMAT = "json"  # one JSON object per line on stdout (webapp/logs.py)
     RATELIMIT_STORAGE_URI = None  # must be chosen: redis://…, or memory:// for one process
 
 
