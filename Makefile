@@ -26,7 +26,9 @@ test: system-packages test-packages $(VENV)/.installed $(COMPILED) $(AXE)
 # on the local cluster) PostgreSQL, against a sequential scan.
 BENCH_ROWS ?= 1000000
 bench: system-packages $(VENV)/.installed $(COMPILED)
+	@scripts/system-packages wrk
 	$(BIN)/python bench/receipts.py
+	$(BIN)/python bench/pages.py
 	@url=$$(scripts/postgresql-database handover_bench 2>/dev/null) || url=; \
 	$(BIN)/python bench/lookups.py --rows $(BENCH_ROWS) $${url:+--postgresql $$url}
 
@@ -37,7 +39,7 @@ system-packages:
 # checked with poppler's pdfsig/pdftotext and re-saved with qpdf; rate limits are
 # shared through a real Redis (the tests start their own unless TEST_REDIS_URL is set).
 test-packages:
-	@scripts/system-packages chromium poppler-utils qpdf redis-server
+	@scripts/system-packages chromium poppler-utils qpdf redis-server wrk
 
 # axe-core for the accessibility checks, from the npm registry at the locked version.
 $(AXE): tests/a11y/package.json tests/a11y/package-lock.json | test-packages

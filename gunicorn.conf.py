@@ -26,4 +26,6 @@ errorlog = "-"
 def when_ready(server):
     from webapp.health import warm_up
 
-    warm_up(server.app.wsgi())
+    app = server.app.wsgi()
+    if app.import_name == "webapp":  # not a baseline app served with the same settings
+        warm_up(app)

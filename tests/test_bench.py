@@ -54,3 +54,21 @@ def test_seeding_again_adds_rows_after_the_existing_ones(app, seeded):
             phone="+79120000000", address="Пермь", tariff_name="T", monthly_fee=1,
         ))
         db.session.commit()
+
+
+def test_the_page_benchmark_runs_end_to_end():
+    """A tiny run of `bench/pages.py`, so the benchmark never rots; figures not asserted."""
+    import shutil
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if shutil.which("wrk") is None:
+        pytest.skip("wrk is not installed (make test installs it as root)")
+    run = subprocess.run(
+        [sys.executable, "bench/pages.py", "--seconds", "1", "--connections", "2"],
+        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300,
+    )
+    assert run.returncode == 0, run.stderr
+    for page in ("hello (baseline)", "subscriber page", "technician's form", "support search"):
+        assert page in run.stdout

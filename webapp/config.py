@@ -116,6 +116,8 @@ class Config:
                 settings[name] = environ[name]
         if environ.get("RATELIMIT_STORAGE_URI"):
             settings["RATELIMIT_STORAGE_URI"] = environ["RATELIMIT_STORAGE_URI"]
+        if environ.get("RATELIMIT_ENABLED", "").lower() in ("0", "false", "no"):
+            settings["RATELIMIT_ENABLED"] = False  # another layer limits (or a benchmark)
         if environ.get("BABEL_DEFAULT_TIMEZONE"):
             settings["BABEL_DEFAULT_TIMEZONE"] = environ["BABEL_DEFAULT_TIMEZONE"]
         if environ.get("TRUSTED_PROXIES"):
