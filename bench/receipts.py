@@ -1,9 +1,15 @@
-"""Benchmark: render+sign time of the largest receipt, against a naive WeasyPrint call,
-and memory growth over many receipts. Run with `make bench`; prints figures only."""
+"""Benchmark: render+sign time of the largest receipt, against a naive WeasyPrint call;
+memory growth over many receipts; receipts per second with every core; and the cold
+start of a worker, preloaded (forked from a warm master, as gunicorn.conf.py does)
+against a fresh process. Run with `make bench` (`--quick` for a smoke run); prints
+figures only."""
 
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -161,6 +167,82 @@ def measure(label: str, html: str, tuned, signer, memory_runs: int) -> None:
               f"(aim <= 5 MB)")
 
 
+def throughput(html: str, p12: str, seconds: float) -> None:
+    """Receipts per second with one forked worker per core, each with its own renderer
+    (threads do not survive fork), after one warm-up receipt each."""
+    cores = os.cpu_count() or 1
+    pipes = []
+    for _ in range(cores):
+        read, write = os.pipe()
+        if os.fork() == 0:  # a worker
+            os.close(read)
+            tuned, signer = render.Renderer(10.0), load_signer(p12, "bench")
+            sign_pdf(tuned.render(html), signer, reason="bench")
+            count, end = 0, time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                sign_pdf(tuned.render(html), signer, reason="bench")
+                count += 1
+            os.write(write, str(count).encode())
+            os._exit(0)
+        os.close(write)
+        pipes.append(read)
+    made = 0
+    for read in pipes:
+        made += int(os.read(read, 64) or b"0")
+        os.close(read)
+        os.wait()
+    rate = made / seconds
+    print(f"  receipts/s with all {cores} cores: {rate:.1f} ({rate / cores:.1f} per core; "
+          f"aim >= 7 per core)")
+
+
+COLD = """
+import sys, time
+sys.path.insert(0, sys.argv[1])
+from bench.receipts import cold_receipt
+cold_receipt(*sys.argv[2:])
+"""
+
+
+def cold_receipt(database: str, p12: str, root: str, html_file: str) -> None:
+    """In a fresh process: build the app and produce one receipt (timed from outside)."""
+    config = type("Cold", (TestingConfig,), {
+        "SQLALCHEMY_DATABASE_URI": database, "RECEIPT_SIGNING_P12": p12,
+        "RECEIPT_SIGNING_PASSPHRASE": "bench", "RECEIPT_TRUST_ROOT": root,
+    })
+    app = create_app(config)
+    with app.app_context():
+        html = Path(html_file).read_text()
+        tuned = render.renderer(app.config["RECEIPT_RENDER_SECONDS"])
+        sign_pdf(tuned.render(html), load_signer(p12, "bench"), reason="bench")
+
+
+def cold_start(app, html: str, workdir: Path, p12: str, root: str) -> None:
+    """Process start to first receipt: a fresh interpreter, against a worker forked
+    from a master that preloaded the app and warmed it (webapp.health.warm_up)."""
+    from webapp.health import warm_up
+
+    html_file = workdir / "receipt.html"
+    html_file.write_text(html)
+    start = time.perf_counter()
+    subprocess.run([sys.executable, "-c", COLD, str(Path(__file__).parent.parent),
+                    app.config["SQLALCHEMY_DATABASE_URI"], p12, root, str(html_file)],
+                   check=True)
+    fresh = time.perf_counter() - start
+
+    warm_up(app)  # as gunicorn's master does before forking
+    tuned = render.Renderer(app.config["RECEIPT_RENDER_SECONDS"])  # no thread yet
+    signer = load_signer(p12, "bench")
+    start = time.perf_counter()
+    if os.fork() == 0:
+        sign_pdf(tuned.render(html), signer, reason="bench")
+        os._exit(0)
+    os.wait()
+    forked = time.perf_counter() - start
+    print(f"  cold start to the first receipt: fresh process {fresh * 1000:.0f} ms, "
+          f"worker forked from a preloaded master {forked * 1000:.0f} ms")
+
+
 def pages(pdf: bytes) -> int:
     from io import BytesIO
 
@@ -170,6 +252,12 @@ def pages(pdf: bytes) -> int:
 
 
 def main() -> None:
+    global RUNS, NAIVE_RUNS, MEMORY_RUNS
+    parser = argparse.ArgumentParser(description="Receipt rendering and signing figures.")
+    parser.add_argument("--quick", action="store_true", help="a smoke run with tiny counts")
+    quick = parser.parse_args().quick
+    if quick:
+        RUNS, NAIVE_RUNS, MEMORY_RUNS = 4, 2, 2
     workdir = Path(tempfile.mkdtemp(prefix="handover-bench-"))
     p12, root = create_development_certificates(workdir, "bench")
     config = type("BenchConfig", (TestingConfig,), {
@@ -186,6 +274,8 @@ def main() -> None:
         typical = receipt_html(app, largest=False)
         measure("largest", largest, tuned, signer, MEMORY_RUNS)
         measure("typical", typical, tuned, signer, 0)
+        throughput(largest, str(p12), 1.0 if quick else 10.0)
+        cold_start(app, largest, workdir, str(p12), str(root))
 
 
 if __name__ == "__main__":

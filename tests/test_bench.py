@@ -72,3 +72,19 @@ def test_the_page_benchmark_runs_end_to_end():
     assert run.returncode == 0, run.stderr
     for page in ("hello (baseline)", "subscriber page", "technician's form", "support search"):
         assert page in run.stdout
+
+
+def test_the_receipt_benchmark_runs_end_to_end():
+    """A smoke run of `bench/receipts.py --quick`; figures not asserted."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    run = subprocess.run(
+        [sys.executable, "bench/receipts.py", "--quick"],
+        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=600,
+    )
+    assert run.returncode == 0, run.stderr
+    for figure in ("render+sign over", "naive HTML", "RSS growth", "receipts/s with all",
+                   "cold start to the first receipt"):
+        assert figure in run.stdout
