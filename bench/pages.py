@@ -25,7 +25,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from tests.test_health import free_port  # noqa: E402
+from tests.conftest import csrf_token, valid_form  # noqa: E402
+from tests.services import free_port  # noqa: E402
 from tests.test_two_servers import Browser, press, sign_in  # noqa: E402
 
 PASSWORD = "bench-password-long-enough"  # noqa: S105 - a throwaway benchmark account
@@ -125,9 +126,7 @@ def main() -> None:
         press(tablet, handover, public_id, "freeze")
         token = re.search(r'/s/([A-Za-z0-9_-]{24})"', tablet.get(
             f"{handover}/handovers/{public_id}").text).group(1)
-        page = desk.get(f"{handover}/login")
-        desk.post(f"{handover}/login", data={"csrf_token": csrf(page.text), "login": "agent",
-                                             "password": PASSWORD})
+        assert sign_in(desk, handover, PASSWORD, login="agent").status_code == 302
         cookies = {name: "; ".join(f"{c.name}={c.value}" for c in who.cookies)
                    for name, who in (("tablet", tablet), ("desk", desk))}
         for label, path, cookie in (
@@ -144,14 +143,8 @@ def main() -> None:
     print("  aim: pages >= 0.5 x the hello baseline")
 
 
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
 def form(html: str) -> dict:
-    from tests.conftest import valid_form
-
-    return {"csrf_token": csrf(html), **valid_form(subscriber_name="Pavel Orlov")}
+    return {"csrf_token": csrf_token(html), **valid_form(subscriber_name="Pavel Orlov")}
 
 
 if __name__ == "__main__":

@@ -105,6 +105,19 @@ def new_page(browser, locale: str = "en-US", **options):
     return page
 
 
+def sign_in(page, url: str, login: str, check=None) -> None:
+    """Sign in through the form, as a person does; `check` looks at the form first."""
+    from tests.conftest import PASSWORD
+
+    page.goto(f"{url}/login")
+    if check:
+        check(page)
+    page.fill("#login", login)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.locator("#submit").click()
+
+
 def axe_problems(page) -> list[str]:
     """The serious and critical accessibility violations axe-core finds on the page."""
     if not AXE.exists():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -15,6 +16,13 @@ import pytest
 # CI sets these so a missing Redis fails the run instead of quietly skipping.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1"
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on (until someone binds it)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")

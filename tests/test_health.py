@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from pathlib import Path
 from flask_migrate import downgrade
 
 from tests.conftest import SIGNING_PASSPHRASE, make_app, signing_files
+from tests.services import free_port
 from webapp.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -30,10 +30,7 @@ def test_alive_and_ready(client):
 
 
 def test_an_unreachable_database_is_not_ready_but_the_process_is_alive():
-    with socket.socket() as probe:  # a port nobody listens on
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    app = make_app(f"postgresql+psycopg://nobody:x@127.0.0.1:{port}/none")
+    app = make_app(f"postgresql+psycopg://nobody:x@127.0.0.1:{free_port()}/none")
     client = app.test_client()
     assert client.get("/healthz").status_code == 200
     response = client.get("/readyz")
@@ -55,12 +52,6 @@ def test_a_missing_signing_certificate_is_not_ready(sqlite_app):
     response = sqlite_app.test_client().get("/readyz")
     assert response.status_code == 503
     assert response.json["checks"]["signer"] == "unavailable"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def test_gunicorn_with_the_repositorys_configuration_serves_a_ready_app(sqlite_app, tmp_path):

@@ -21,9 +21,10 @@ from tests.browser import (
     draw_with_a_finger,
     draw_with_a_mouse,
     new_page,
+    sign_in,
     weigh,
 )
-from tests.conftest import PASSWORD, add_user, freeze, make_handover
+from tests.conftest import add_user, freeze, make_handover
 from webapp.db_types import now_utc
 from webapp.domain.terms import Role
 from webapp.extensions import db
@@ -82,15 +83,6 @@ ITEMS = ("portal_access", "full_contract", "tariff", "billing_method", "equipmen
 def staff(live_app):
     add_user(live_app, "tech", full_name="Ivan Petrov")
     add_user(live_app, "agent", Role.SUPPORT)
-
-
-def sign_in(page, url: str, login: str, journey: Journey) -> None:
-    page.goto(f"{url}/login")
-    journey.check(page, "sign-in")
-    page.fill("#login", login)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.locator("#submit").click()
 
 
 def fill_handover(page, words: dict) -> None:
@@ -152,7 +144,7 @@ def test_the_whole_journey(live_app, live_server, browser, staff, lang, tmp_path
 
     # 1. The technician records the job on a tablet and hands it over.
     tablet = new_page(browser, words["locale"], **TABLET)
-    sign_in(tablet, url, "tech", journey)
+    sign_in(tablet, url, "tech", lambda page: journey.check(page, "sign-in"))
     journey.check(tablet, "handovers")
     tablet.goto(f"{url}/handovers/new")
     journey.check(tablet, "new handover")
@@ -207,7 +199,7 @@ def test_the_whole_journey(live_app, live_server, browser, staff, lang, tmp_path
 
     # 4. Support finds it from a misspelt address and a phone said another way.
     desk = new_page(browser, words["locale"], viewport={"width": 1280, "height": 900})
-    sign_in(desk, url, "agent", journey)
+    sign_in(desk, url, "agent", lambda page: journey.check(page, "sign-in"))
     for query in (words["misspelt_address"], "+7 (912) 345 67 89"):
         desk.goto(f"{url}/support/")
         desk.fill("#q", query)

@@ -7,8 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 
-from tests.browser import MIN_TAP, SMALL_TARGETS
-from tests.conftest import PASSWORD, add_user, close_job, freeze, make_handover
+from tests.browser import MIN_TAP, SMALL_TARGETS, new_page, sign_in
+from tests.conftest import add_user, close_job, freeze, make_handover
 from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.models import Receipt
@@ -18,26 +18,12 @@ from webapp.models import Receipt
                 ids=["tablet", "phone", "phone-ru"])
 def tablet(browser, request):
     width, locale = request.param
-    context = browser.new_context(
-        locale=locale, viewport={"width": width, "height": 768}, has_touch=True
-    )
-    page = context.new_page()
-    page.problems = []
-    page.on("console", lambda message: message.type in ("error", "warning")
+    page = new_page(browser, locale, viewport={"width": width, "height": 768}, has_touch=True)
+    # Staff pages are held to warnings too.
+    page.on("console", lambda message: message.type == "warning"
             and page.problems.append(message.text))
-    page.on("pageerror", lambda error: page.problems.append(str(error)))
-    page.on("response", lambda response: response.status >= 400
-            and page.problems.append(f"{response.status} {response.url}"))
     yield page
-    context.close()
-
-
-def sign_in(page, url: str, login: str) -> None:
-    page.goto(f"{url}/login")
-    page.fill("#login", login)
-    page.fill("#password", PASSWORD)
-    with page.expect_navigation():
-        page.locator("#submit").click()
+    page.context.close()
 
 
 def visit(page, url: str) -> None:

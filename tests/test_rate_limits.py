@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from limits import parse
 
 from tests.conftest import PASSWORD, add_user, csrf_token, make_app
+from tests.services import free_port
 from webapp.config import Config
 from webapp.domain.terms import Role
 from webapp.extensions import db
@@ -325,11 +326,7 @@ def silent_server():
 @contextmanager
 def refused_port():
     """A port nobody listens on: a Redis that is down."""
-    probe = socket.socket()
-    probe.bind(("127.0.0.1", 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    yield f"redis://127.0.0.1:{port}/0"
+    yield f"redis://127.0.0.1:{free_port()}/0"
 
 
 def test_a_redis_down_or_silent_still_serves_and_still_limits(sqlite_app):

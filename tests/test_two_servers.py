@@ -27,8 +27,8 @@ from tests.conftest import (
     make_app,
     signing_files,
 )
+from tests.services import free_port
 from tests.test_api import order
-from tests.test_health import free_port
 from webapp.extensions import db
 from webapp.models import Handover, Receipt
 
@@ -93,10 +93,10 @@ class Browser(requests.Session):
         return super().request(*args, **kwargs)
 
 
-def sign_in(session: requests.Session, url: str, password: str = PASSWORD):
+def sign_in(session: requests.Session, url: str, password: str = PASSWORD, login: str = "tech"):
     page = session.get(f"{url}/login")
     return session.post(f"{url}/login", allow_redirects=False, data={
-        "csrf_token": csrf_token(page.text), "login": "tech", "password": password,
+        "csrf_token": csrf_token(page.text), "login": login, "password": password,
     })
 
 
