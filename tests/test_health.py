@@ -92,3 +92,24 @@ def test_gunicorn_with_the_repositorys_configuration_serves_a_ready_app(sqlite_a
     assert {"route": "/readyz", "status": 200} in [
         {"route": r.get("route"), "status": r.get("status")} for r in requests
     ]
+
+
+def test_after_warm_up_a_worker_compiles_no_template_for_its_first_pages(sqlite_app, monkeypatch):
+    """The master compiles every page template before forking, so no worker's first
+    request waits for Jinja; the pages still render."""
+    from tests.conftest import add_user, freeze, make_handover
+    from webapp.domain.terms import Role
+    from webapp.health import warm_up
+
+    technician = add_user(sqlite_app, "tech", Role.TECHNICIAN)
+    token = freeze(sqlite_app, make_handover(sqlite_app, technician))
+    warm_up(sqlite_app)
+    compiled = []
+    original = sqlite_app.jinja_env.compile
+    monkeypatch.setattr(sqlite_app.jinja_env, "compile",
+                        lambda *a, **k: compiled.append(a[1:2]) or original(*a, **k))
+    tablet = sqlite_app.test_client(user=technician)
+    assert tablet.get("/handovers/new").status_code == 200
+    assert sqlite_app.test_client().get(f"/s/{token}").status_code == 200
+    assert sqlite_app.test_client().get("/login").status_code == 200
+    assert compiled == []

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
+from functools import cache
 
-from flask import request
+from babel import support
+from flask import current_app, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -21,6 +24,7 @@ from wtforms import (
     StringField,
 )
 from wtforms.fields import Field
+from wtforms.i18n import messages_path
 from wtforms.utils import unset_value
 from wtforms.validators import DataRequired, Optional, Regexp, StopValidation, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget, NumberInput, TextInput
@@ -34,12 +38,24 @@ FILL_IN = _l("Fill in this field.")
 CHOOSE_OFFERED = _l("Choose one of the options offered.")
 
 
+@cache
+def wtforms_catalog(locale: str) -> support.Translations:
+    """WTForms' own messages in the language, read once per process (Flask-WTF reads the
+    catalog file again on every request)."""
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class Form(FlaskForm):
     """Every form of Handover. It reads the posted fields, and uploaded files only
     when it has a file field, never a JSON body: a text field always gets text, so a
     file part or a JSON number sent in its place is refused like any bad value."""
 
     class Meta(FlaskForm.Meta):
+        def get_translations(self, form):
+            if not current_app.config.get("WTF_I18N_ENABLED", True):
+                return super().get_translations(form)
+            return wtforms_catalog(str(get_locale()))
+
         def wrap_formdata(self, form, formdata):
             if formdata is not _Auto or request.method not in SUBMIT_METHODS:
                 return super().wrap_formdata(form, formdata)

@@ -51,11 +51,17 @@ def readiness(app: Flask) -> dict[str, str]:
 
 
 def warm_up(app: Flask) -> None:
-    """Load what every receipt needs (fonts, the stylesheet, the signing key) once, in a
-    server's master process before it forks, so no worker pays for it on a request.
-    Nothing is rendered: a render would start a thread, and threads do not survive fork."""
+    """Load what requests need once, in a server's master process before it forks, so
+    no worker pays for it on a request: fonts, the receipt stylesheet and the signing
+    key, every page template compiled, the ORM's mappers configured. Nothing is
+    rendered: a render would start a thread, and threads do not survive fork."""
+    from sqlalchemy.orm import configure_mappers
+
     from webapp.receipts.render import renderer
 
     with app.app_context():
         renderer(app.config["RECEIPT_RENDER_SECONDS"])
         _signer(app)
+        for name in app.jinja_env.list_templates(filter_func=lambda n: n.endswith(".html")):
+            app.jinja_env.get_template(name)
+        configure_mappers()
