@@ -21,16 +21,15 @@ test: system-packages test-packages $(VENV)/.installed $(COMPILED) $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-# Figures, not pass/fail: receipt render+sign times against a naive render, memory
-# growth; support's lookups over BENCH_ROWS seeded receipts on SQLite and (as root,
-# on the local cluster) PostgreSQL, against a sequential scan.
+# Figures, not pass/fail: every figure beside its baseline from the same run, printed
+# and written into docs/benchmarks.md with the machine's description. Receipts, pages
+# through gunicorn under wrk, support's lookups over BENCH_ROWS seeded receipts; on
+# SQLite, and (as root, on the local cluster) PostgreSQL too.
 BENCH_ROWS ?= 1000000
 bench: system-packages $(VENV)/.installed $(COMPILED)
 	@scripts/system-packages wrk
-	$(BIN)/python bench/receipts.py
-	$(BIN)/python bench/pages.py
 	@url=$$(scripts/postgresql-database handover_bench 2>/dev/null) || url=; \
-	$(BIN)/python bench/lookups.py --rows $(BENCH_ROWS) $${url:+--postgresql $$url}
+	$(BIN)/python -m bench --rows $(BENCH_ROWS) $${url:+--postgresql $$url}
 
 system-packages:
 	@scripts/system-packages

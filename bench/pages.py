@@ -2,15 +2,21 @@
 "hello" app under the same gunicorn settings, measured in the same run.
 
 Load comes from a separate process (Debian's wrk). Both apps run with the
-repository's gunicorn.conf.py; Handover in production mode on SQLite, with rate
+repository's gunicorn.conf.py; Handover in production mode on SQLite (or the PostgreSQL
+given), with rate
 limits switched off (they would answer 429 to the load generator's one address).
 
-    python bench/pages.py [--seconds 10] [--connections 16]
+Also: the subscriber page's weight with its assets, compressed as a proxy would send
+it, and technicians closing signed jobs through HTTP (each renders and signs a
+receipt), against the receipts per second bench/receipts.py measures.
+
+    python bench/pages.py [--quick] [--postgresql URL]
 """
 
 from __future__ import annotations
 
 import argparse
+import gzip
 import os
 import re
 import subprocess
@@ -19,12 +25,15 @@ import tempfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urljoin
 
 import requests
+import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import Aim, Figure, text_table  # noqa: E402
 from tests.conftest import csrf_token, valid_form  # noqa: E402
 from tests.services import free_port  # noqa: E402
 from tests.test_two_servers import Browser, press, sign_in  # noqa: E402
@@ -32,11 +41,13 @@ from tests.test_two_servers import Browser, press, sign_in  # noqa: E402
 PASSWORD = "bench-password-long-enough"  # noqa: S105 - a throwaway benchmark account
 
 
-def prepare(workdir: Path) -> dict[str, str]:
-    """A migrated SQLite database with staff and one job waiting for the subscriber."""
+def prepare(workdir: Path, database: str, closings: int) -> tuple[dict[str, str], list[str]]:
+    """Migrate the database, add staff and `closings` typical jobs the subscriber has
+    signed; return the servers' environment and those jobs' public ids."""
     from flask_migrate import upgrade
     from werkzeug.security import generate_password_hash
 
+    from bench.receipts import typical_signed_handover
     from webapp import create_app
     from webapp.config import TestingConfig
     from webapp.domain.terms import Role
@@ -45,27 +56,32 @@ def prepare(workdir: Path) -> dict[str, str]:
     from webapp.receipts.signing import create_development_certificates
 
     p12, root = create_development_certificates(workdir, "bench")
-    database = f"sqlite:///{workdir / 'bench.sqlite3'}"
     config = type("BenchSetup", (TestingConfig,), {
         "SQLALCHEMY_DATABASE_URI": database, "RECEIPT_SIGNING_P12": str(p12),
         "RECEIPT_SIGNING_PASSPHRASE": "bench", "RECEIPT_TRUST_ROOT": str(root),
     })
     app = create_app(config)
     with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.begin() as connection:
+                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+                connection.execute(sa.text("CREATE SCHEMA public"))
         upgrade()
         for login, role in (("tech", Role.TECHNICIAN), ("agent", Role.SUPPORT)):
             db.session.add(User(login=login, role=role, full_name=f"Bench {login}",
                                 employee_id=login, contractor="Bench",
                                 password_hash=generate_password_hash(PASSWORD)))
         db.session.commit()
+        signed = [typical_signed_handover(app).public_id for _ in range(closings)]
         db.engine.dispose()
-    return {
+    environ = {
         **os.environ, "HANDOVER_ENV": "production", "SECRET_KEY": "bench-not-secret",
         "DATABASE_URL": database, "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_ENABLED": "false", "TRUSTED_PROXIES": "1",
         "RECEIPT_SIGNING_P12": str(p12), "RECEIPT_SIGNING_PASSPHRASE": "bench",
         "RECEIPT_TRUST_ROOT": str(root),
     }
+    return environ, signed
 
 
 @contextmanager
@@ -91,7 +107,12 @@ def gunicorn(app: str, environ: dict[str, str]):
 
 
 def load(url: str, seconds: int, connections: int, cookie: str | None = None) -> dict:
-    """Run wrk against the URL; return requests/s, p99 in ms and non-2xx answers."""
+    """Run wrk against the URL; return requests/s, p99 in ms and non-2xx answers.
+    The page must answer 200 first: a redirect to sign-in would be timed as a page."""
+    first = requests.get(url, headers={"Cookie": cookie or "", "X-Forwarded-Proto": "https"},
+                         allow_redirects=False, timeout=30)
+    if first.status_code != 200:
+        raise RuntimeError(f"{url} answered {first.status_code}, not the page")
     command = ["wrk", f"-t{min(2, connections)}", f"-c{connections}", f"-d{seconds}s",
                "--latency", "-H", "X-Forwarded-Proto: https", url]
     if cookie:
@@ -105,18 +126,94 @@ def load(url: str, seconds: int, connections: int, cookie: str | None = None) ->
             "errors": int(errors.group(1)) if errors else 0}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=10)
-    parser.add_argument("--connections", type=int, default=16)
-    args = parser.parse_args()
-    environ = prepare(Path(tempfile.mkdtemp(prefix="handover-http-")))
-    workers = environ.get("WEB_CONCURRENCY") or "two per core"
-    print(f"HTTP through gunicorn ({workers} workers), wrk {args.connections} connections, "
-          f"{args.seconds} s each, same machine")
+CLOSE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+from bench.pages import close_all
+close_all(*sys.argv[2:])
+"""
+
+
+def closings_per_second(url: str, public_ids: list[str], connections: int) -> float:
+    """Close the signed jobs through HTTP, `connections` at a time, from a separate
+    process, as technicians would (sign in, open the job, countersign); return the
+    closings (each renders and signs a receipt) per second."""
+    output = subprocess.run(
+        [sys.executable, "-c", CLOSE, str(ROOT), url, str(connections), *public_ids],
+        capture_output=True, text=True, check=True,
+    ).stdout
+    return float(output.split()[-1])
+
+
+def close_all(url: str, connections: str, *public_ids: str) -> None:
+    """(In the load process.) Print the closings per second."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import drawn_signature
+
+    tablets = [Browser() for _ in range(int(connections))]
+    tokens = []
+    for tablet in tablets:
+        assert sign_in(tablet, url, PASSWORD).status_code == 302
+        tokens.append(csrf_token(tablet.get(f"{url}/handovers/new").text))
+    signature = drawn_signature()
+
+    def close(index: int) -> None:
+        tablet = tablets[index % len(tablets)]
+        answer = tablet.post(f"{url}/handovers/{public_ids[index]}/close", allow_redirects=False,
+                             data={"csrf_token": tokens[index % len(tablets)],
+                                   "signature": signature})
+        assert answer.status_code == 302, answer.status_code
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(len(tablets)) as pool:
+        list(pool.map(close, range(len(public_ids))))
+    print(len(public_ids) / (time.perf_counter() - started))
+
+
+def subscriber_page_weight(url: str) -> tuple[int, int]:
+    """Return the bytes of the subscriber's page with everything it loads, as served
+    and as gzip (level 1, nginx's default) would send them."""
+    page = requests.get(url, timeout=30)
+    assets = re.findall(r'<(?:script|link)[^>]+(?:src|href)="(/static/[^"]+)"', page.text)
+    bodies = [page.content] + [
+        requests.get(urljoin(url, asset), timeout=30).content for asset in assets
+    ]
+    return sum(map(len, bodies)), sum(len(gzip.compress(body, 1)) for body in bodies)
+
+
+def load_shape(quick: bool) -> tuple[int, int, int]:
+    """Seconds per page, wrk's connections, and jobs closed through HTTP."""
+    return (1, 2, 4) if quick else (10, 16, 120)
+
+
+def workers() -> str:
+    return os.environ.get("WEB_CONCURRENCY") or str(2 * (os.cpu_count() or 1))
+
+
+def settings(quick: bool) -> dict[str, str]:
+    """How the HTTP figures were measured, for the benchmark's description."""
+    seconds, connections, _closings = load_shape(quick)
+    return {"HTTP": f"gunicorn.conf.py ({workers()} sync workers, preloaded), production "
+                    f"settings, rate limits off; wrk from a separate process, "
+                    f"{connections} connections, {seconds} s per page, same machine"}
+
+
+def run(quick: bool = False, postgresql: str | None = None,
+        receipts_per_second: float | None = None, weigh: bool = True) -> list[Figure]:
+    """Measure every HTTP figure on SQLite, or on the PostgreSQL given (emptied first);
+    `receipts_per_second` (all cores, from bench/receipts.py in the same run) is the
+    baseline for the closings through HTTP; `weigh` adds the subscriber page's weight."""
+    seconds, connections, closings = load_shape(quick)
+    workdir = Path(tempfile.mkdtemp(prefix="handover-http-"))
+    database = postgresql or f"sqlite:///{workdir / 'bench.sqlite3'}"
+    engine = "PostgreSQL" if postgresql else "SQLite"
+    environ, signed = prepare(workdir, database, closings)
+    part = f"HTTP, {engine}"
     with gunicorn("bench.hello:app", environ) as hello:
-        baseline = load(f"{hello}/", args.seconds, args.connections)
-    rows = [("hello (baseline)", baseline)]
+        baseline = load(f"{hello}/", seconds, connections)
+    figures = [Figure(part, "hello app req/s", baseline["rate"], "/s"),
+               Figure(part, "hello app p99", baseline["p99"], "ms")]
     with gunicorn("wsgi:app", environ) as handover:
         tablet, desk = Browser(), Browser()
         assert sign_in(tablet, handover, PASSWORD).status_code == 302
@@ -134,17 +231,35 @@ def main() -> None:
             ("technician's form", "/handovers/new", cookies["tablet"]),
             ("support search", "/support/?q=Orlov", cookies["desk"]),
         ):
-            rows.append((label, load(f"{handover}{path}", args.seconds, args.connections,
-                                     cookie)))
-    print(f"  {'page':<20}{'req/s':>10}{'p99 ms':>10}{'x hello':>10}{'non-2xx':>10}")
-    for label, figures in rows:
-        print(f"  {label:<20}{figures['rate']:>10.0f}{figures['p99']:>10.1f}"
-              f"{figures['rate'] / baseline['rate']:>10.2f}{figures['errors']:>10}")
-    print("  aim: pages >= 0.5 x the hello baseline")
+            measured = load(f"{handover}{path}", seconds, connections, cookie)
+            if measured["errors"]:
+                raise RuntimeError(f"{label}: {measured['errors']} answers were not 2xx/3xx")
+            figures += [
+                Figure(part, f"{label} req/s", measured["rate"], "/s", "hello",
+                       baseline["rate"], Aim(0.5, at_most=False, on_ratio=True)),
+                Figure(part, f"{label} p99", measured["p99"], "ms", "hello", baseline["p99"]),
+            ]
+        if weigh:
+            raw, compressed = subscriber_page_weight(f"{handover}/s/{token}")
+            figures.append(Figure("Page weight", "subscriber page with its assets, gzip -1",
+                                  compressed / 1000, "KB", "uncompressed", raw / 1000, Aim(60)))
+        rate = closings_per_second(handover, signed, int(workers()))
+        figures.append(Figure(part, f"closings with a signed receipt, over {closings}", rate,
+                              "/s", "receipts/s, all cores" if receipts_per_second else "",
+                              receipts_per_second, Aim(0.9, at_most=False, on_ratio=True)))
+    return figures
 
 
 def form(html: str) -> dict:
     return {"csrf_token": csrf_token(html), **valid_form(subscriber_name="Pavel Orlov")}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a smoke run with tiny counts")
+    parser.add_argument("--postgresql", help="URL of a database the benchmark may empty")
+    args = parser.parse_args()
+    print(text_table(run(args.quick, args.postgresql)))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from flask import render_template
 from flask_babel import force_locale
 from flask_migrate import upgrade
 
+from bench.report import Aim, Figure, text_table
 from bench.stats import percentile, rss_mb
 from webapp import create_app
 from webapp.config import TestingConfig
@@ -82,12 +83,25 @@ def receipt_html(app, *, largest: bool) -> str:
 
 
 def typical_receipt_html(app) -> str:
+    from webapp.receipts.service import Closing, receipt_context
+
+    handover = typical_signed_handover(app)
+    context = receipt_context(handover, number="HO-TYPI-CALR", code="ABCDE-FGHJK",
+                              closing=Closing(handover.subscriber_signed_at, None, []))
+    with force_locale("ru"):
+        return render_template("receipts/receipt.html", **context)
+
+
+def typical_signed_handover(app):
+    """Store a typical job (two discounts, a router, one No) signed by its subscriber and
+    waiting for the technician to close it; return it."""
+    import secrets
+
     from webapp.domain.checklist import ANSWERED_ITEMS, Answer, DiscountTerms, Item
     from webapp.domain.terms import Role
     from webapp.handovers import verification
     from webapp.handovers.service import record_facts
     from webapp.models import Handover, User
-    from webapp.receipts.service import Closing, receipt_context
 
     technician = db.session.scalar(db.select(User).where(User.role == Role.TECHNICIAN))
     handover = Handover(technician=technician)
@@ -113,61 +127,82 @@ def typical_receipt_html(app) -> str:
     answers[Item.DISCOUNTS] = Answer(False, "Обещали 50% на полгода",
                                      stated_discounts=(DiscountTerms("percent", Decimal(50), 6),))
     verification.sign_as_subscriber(handover, facts_version=handover.facts_version,
-                                    submission_id="t" * 32, answers=answers, drawing=None,
-                                    typed_name="Анна Соколова", locale="ru")
-    context = receipt_context(handover, number="HO-TYPI-CALR", code="ABCDE-FGHJK",
-                              closing=Closing(handover.subscriber_signed_at, None, []))
-    with force_locale("ru"):
-        return render_template("receipts/receipt.html", **context)
+                                    submission_id=secrets.token_hex(16), answers=answers,
+                                    drawing=None, typed_name="Анна Соколова", locale="ru")
+    return handover
 
 
-def measure(label: str, html: str, tuned, signer, memory_runs: int) -> None:
+def naive(html: str) -> bytes:
+    """The baseline: what a first WeasyPrint program does, everything made afresh."""
+    from weasyprint import CSS, HTML
+    from weasyprint.text.fonts import FontConfiguration
+
+    fonts = FontConfiguration()
+    fetcher = render.make_fetcher()
+    css = CSS(url=render.STATIC_BASE + "css/receipt.css", font_config=fonts, url_fetcher=fetcher)
+    document = HTML(string=html, base_url=render.STATIC_BASE, url_fetcher=fetcher)
+    return document.write_pdf(stylesheets=[css], font_config=fonts)
+
+
+def timed(function) -> float:
+    start = time.perf_counter()
+    function()
+    return (time.perf_counter() - start) * 1000
+
+
+def fixed_cost(tuned) -> Figure:
+    """What reuse can save at most: a one-line document, rendered by the process's
+    renderer against the naive call; the rest of a receipt's time is its layout."""
+    html = "<!doctype html><html lang=ru><body><p>Квитанция</p></body></html>"
+    for _ in range(3):
+        tuned.render(html)
+        naive(html)
+    runs = max(4, RUNS // 5)
+    tuned_times = [timed(lambda: tuned.render(html)) for _ in range(runs)]
+    naive_times = [timed(lambda: naive(html)) for _ in range(runs)]
+    return Figure("Receipt, one line", f"render p50 over {runs} (fixed cost)",
+                  statistics.median(tuned_times), "ms", f"naive write_pdf() p50 over {runs}",
+                  statistics.median(naive_times))
+
+
+def measure(label: str, html: str, tuned, signer, memory_runs: int) -> list[Figure]:
+    """Render+sign the receipt RUNS times against a naive WeasyPrint call of the same
+    HTML (interleaved, so a busy moment of the machine weighs on both alike)."""
+
     def tuned_receipt() -> bytes:
         return sign_pdf(tuned.render(html), signer, reason="bench").pdf
 
     def naive_render() -> bytes:
-        from weasyprint import CSS, HTML
-        from weasyprint.text.fonts import FontConfiguration
-
-        fonts = FontConfiguration()
-        fetcher = render.make_fetcher()
-        css = CSS(url=render.STATIC_BASE + "css/receipt.css", font_config=fonts,
-                  url_fetcher=fetcher)
-        document = HTML(string=html, base_url=render.STATIC_BASE, url_fetcher=fetcher)
-        return document.write_pdf(stylesheets=[css], font_config=fonts)
+        return naive(html)
 
     for _ in range(5):  # warm-up: imports, first font load, first key use
         tuned_receipt()
         naive_render()
 
-    def timed(function, runs):
-        times = []
-        for _ in range(runs):
-            start = time.perf_counter()
-            function()
-            times.append((time.perf_counter() - start) * 1000)
-        return times
-
-    # Interleaved, so a busy moment of the machine weighs on both alike.
     tuned_times, naive_times = [], []
     for round_ in range(RUNS):
-        tuned_times += timed(tuned_receipt, 1)
+        tuned_times.append(timed(tuned_receipt))
         if round_ % (RUNS // NAIVE_RUNS) == 0:
-            naive_times += timed(naive_render, 1)
+            naive_times.append(timed(naive_render))
     tuned_p50, naive_p50 = statistics.median(tuned_times), statistics.median(naive_times)
-    print(f"{label} receipt ({pages(tuned_receipt())} pages), render+sign over {RUNS}: "
-          f"p50 {tuned_p50:.1f} ms, p95 {percentile(tuned_times, 0.95):.1f} ms")
-    print(f"  naive HTML(...).write_pdf() over {len(naive_times)}: p50 {naive_p50:.1f} ms; "
-          f"ratio render+sign / naive render {tuned_p50 / naive_p50:.2f} (aim <= 0.80)")
+    part = f"Receipt, {label} ({pages(tuned_receipt())} pages)"
+    baseline = f"naive write_pdf() p50 over {len(naive_times)}"
+    figures = [
+        Figure(part, f"render+sign p50 over {RUNS}", tuned_p50, "ms", baseline, naive_p50,
+               Aim(0.8, on_ratio=True)),
+        Figure(part, f"render+sign p95 over {RUNS}", percentile(tuned_times, 0.95), "ms",
+               f"naive write_pdf() p95 over {len(naive_times)}", percentile(naive_times, 0.95)),
+    ]
     if memory_runs:
         before = rss_mb()
         for _ in range(memory_runs):
             tuned_receipt()
-        print(f"  RSS growth over {memory_runs} receipts: {rss_mb() - before:.1f} MB "
-              f"(aim <= 5 MB)")
+        figures.append(Figure(part, f"RSS growth over {memory_runs} receipts",
+                              rss_mb() - before, "MB", aim=Aim(5)))
+    return figures
 
 
-def throughput(html: str, p12: str, seconds: float) -> None:
+def throughput(label: str, html: str, p12: str, seconds: float, naive_p50: float) -> Figure:
     """Receipts per second with one forked worker per core, each with its own renderer
     (threads do not survive fork), after one warm-up receipt each."""
     cores = os.cpu_count() or 1
@@ -191,9 +226,9 @@ def throughput(html: str, p12: str, seconds: float) -> None:
         made += int(os.read(read, 64) or b"0")
         os.close(read)
         os.wait()
-    rate = made / seconds
-    print(f"  receipts/s with all {cores} cores: {rate:.1f} ({rate / cores:.1f} per core; "
-          f"aim >= 7 per core)")
+    return Figure(f"Receipt, {label}", f"receipts/s per core, all {cores} cores busy",
+                  made / seconds / cores, "/s", "naive render, one core", 1000 / naive_p50,
+                  Aim(7, at_most=False))
 
 
 COLD = """
@@ -217,9 +252,9 @@ def cold_receipt(database: str, p12: str, root: str, html_file: str) -> None:
         sign_pdf(tuned.render(html), load_signer(p12, "bench"), reason="bench")
 
 
-def cold_start(app, html: str, workdir: Path, p12: str, root: str) -> None:
-    """Process start to first receipt: a fresh interpreter, against a worker forked
-    from a master that preloaded the app and warmed it (webapp.health.warm_up)."""
+def cold_start(app, html: str, workdir: Path, p12: str, root: str) -> Figure:
+    """Process start to first receipt: a worker forked from a master that preloaded the
+    app and warmed it (webapp.health.warm_up), against a fresh interpreter."""
     from webapp.health import warm_up
 
     html_file = workdir / "receipt.html"
@@ -239,8 +274,8 @@ def cold_start(app, html: str, workdir: Path, p12: str, root: str) -> None:
         os._exit(0)
     os.wait()
     forked = time.perf_counter() - start
-    print(f"  cold start to the first receipt: fresh process {fresh * 1000:.0f} ms, "
-          f"worker forked from a preloaded master {forked * 1000:.0f} ms")
+    return Figure("Cold start", "to the first receipt, worker forked from a preloaded master",
+                  forked * 1000, "ms", "fresh process", fresh * 1000)
 
 
 def pages(pdf: bytes) -> int:
@@ -251,11 +286,9 @@ def pages(pdf: bytes) -> int:
     return int(PdfFileReader(BytesIO(pdf)).root["/Pages"]["/Count"])
 
 
-def main() -> None:
+def run(quick: bool = False) -> list[Figure]:
+    """Measure every receipt figure; `quick` is a smoke run with tiny counts."""
     global RUNS, NAIVE_RUNS, MEMORY_RUNS
-    parser = argparse.ArgumentParser(description="Receipt rendering and signing figures.")
-    parser.add_argument("--quick", action="store_true", help="a smoke run with tiny counts")
-    quick = parser.parse_args().quick
     if quick:
         RUNS, NAIVE_RUNS, MEMORY_RUNS = 4, 2, 2
     workdir = Path(tempfile.mkdtemp(prefix="handover-bench-"))
@@ -270,12 +303,22 @@ def main() -> None:
         upgrade()
         tuned = render.renderer(app.config["RECEIPT_RENDER_SECONDS"])
         signer = load_signer(str(p12), "bench")
-        largest = receipt_html(app, largest=True)
-        typical = receipt_html(app, largest=False)
-        measure("largest", largest, tuned, signer, MEMORY_RUNS)
-        measure("typical", typical, tuned, signer, 0)
-        throughput(largest, str(p12), 1.0 if quick else 10.0)
-        cold_start(app, largest, workdir, str(p12), str(root))
+        figures = [fixed_cost(tuned)]
+        for label, largest in (("largest", True), ("typical", False)):
+            html = receipt_html(app, largest=largest)
+            measured = measure(label, html, tuned, signer, MEMORY_RUNS if largest else 0)
+            figures += measured
+            figures.append(throughput(label, html, str(p12), 1.0 if quick else 10.0,
+                                      measured[0].base))
+            if largest:
+                figures.append(cold_start(app, html, workdir, str(p12), str(root)))
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Receipt rendering and signing figures.")
+    parser.add_argument("--quick", action="store_true", help="a smoke run with tiny counts")
+    print(text_table(run(parser.parse_args().quick)))
 
 
 if __name__ == "__main__":

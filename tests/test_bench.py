@@ -56,8 +56,10 @@ def test_seeding_again_adds_rows_after_the_existing_ones(app, seeded):
         db.session.commit()
 
 
-def test_the_page_benchmark_runs_end_to_end():
-    """A tiny run of `bench/pages.py`, so the benchmark never rots; figures not asserted."""
+def test_make_bench_runs_end_to_end_and_writes_its_table(tmp_path):
+    """A smoke run of `python -m bench --quick`, so the benchmark never rots: every
+    part runs and the document gets a row per figure with its baseline. The figures
+    themselves are not asserted (tiny counts, a busy machine)."""
     import shutil
     import subprocess
     import sys
@@ -65,26 +67,40 @@ def test_the_page_benchmark_runs_end_to_end():
 
     if shutil.which("wrk") is None:
         pytest.skip("wrk is not installed (make test installs it as root)")
+    document = tmp_path / "benchmarks.md"
+    document.write_text("# Benchmarks\n\nNotes written by people stay.\n")
     run = subprocess.run(
-        [sys.executable, "bench/pages.py", "--seconds", "1", "--connections", "2"],
-        cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=300,
-    )
-    assert run.returncode == 0, run.stderr
-    for page in ("hello (baseline)", "subscriber page", "technician's form", "support search"):
-        assert page in run.stdout
-
-
-def test_the_receipt_benchmark_runs_end_to_end():
-    """A smoke run of `bench/receipts.py --quick`; figures not asserted."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    run = subprocess.run(
-        [sys.executable, "bench/receipts.py", "--quick"],
+        [sys.executable, "-m", "bench", "--quick", "--output", str(document)],
         cwd=Path(__file__).resolve().parent.parent, capture_output=True, text=True, timeout=600,
     )
-    assert run.returncode == 0, run.stderr
-    for figure in ("render+sign over", "naive HTML", "RSS growth", "receipts/s with all",
-                   "cold start to the first receipt"):
-        assert figure in run.stdout
+    assert run.returncode == 0, run.stderr[-3000:]
+    written = document.read_text()
+    assert "Notes written by people stay." in written
+    assert "- CPU: " in written and "- HarfBuzz subsetting: yes" in written
+    for figure in (
+        "render+sign p50", "RSS growth", "receipts/s per core", "Cold start",
+        "subscriber page req/s", "technician's form req/s", "support search req/s",
+        "closings with a signed receipt", "Page weight", "exact: account number p95",
+        "loose: address with a typo p95",
+    ):
+        rows = [line for line in written.splitlines() if figure in line]
+        assert rows, figure
+        assert all(line.startswith("| ") and line.count(" | ") == 5 for line in rows), rows
+
+
+def test_a_new_bench_run_replaces_its_table_and_keeps_the_notes_around_it(tmp_path):
+    from bench.report import Aim, Figure, write_markdown
+
+    document = tmp_path / "benchmarks.md"
+    document.write_text("# Benchmarks\n\nBefore.\n")
+    for value in (0.9, 0.7):
+        figure = Figure("Receipt", "render+sign p50", value * 500, "ms", "naive", 500, Aim(0.8,
+                        on_ratio=True))
+        write_markdown(document, [figure], {"CPU": "test"}, "python -m bench")
+        document.write_text(document.read_text() + "After.\n" * (value == 0.9))
+    written = document.read_text()
+    assert written.count("<!-- make bench: begin -->") == 1
+    assert written.startswith("# Benchmarks\n\nBefore.\n") and written.endswith("After.\n")
+    assert "| Receipt: render+sign p50 | 350 ms | naive: 500 ms | 0.70 | ≤ 0.8 × baseline | yes |" \
+        in written
+    assert "450 ms" not in written

@@ -1,0 +1,89 @@
+"""Profile one page or the receipt with pyinstrument, so optimising starts from a measurement.
+
+    python bench/profile.py subscriber|form|search|receipt [--repeat N] [--html FILE]
+
+Pages go through the app's test client on a file SQLite database, rate limits off
+(the request path gunicorn runs, without the socket); the receipt is the largest one
+the forms allow, rendered and signed. Prints the call tree; `--html FILE` also saves
+pyinstrument's interactive page.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pyinstrument import Profiler
+
+
+def page_workload(kind: str):
+    """Return a callable that requests the page once, on a prepared app."""
+    from flask_migrate import upgrade
+
+    from tests.conftest import FlaskLoginClient, add_user, freeze, make_app, make_handover
+    from webapp.domain.terms import Role
+
+    workdir = Path(tempfile.mkdtemp(prefix="handover-profile-"))
+    app = make_app(f"sqlite:///{workdir / 'profile.sqlite3'}", RATELIMIT_ENABLED=False)
+    app.test_client_class = FlaskLoginClient
+    with app.app_context():
+        upgrade()
+    technician = add_user(app, "tech", Role.TECHNICIAN)
+    agent = add_user(app, "agent", Role.SUPPORT)
+    handover = make_handover(app, technician, subscriber_name="Pavel Orlov")
+    token = freeze(app, handover)
+    client, path = {
+        "subscriber": (app.test_client(), f"/s/{token}"),
+        "form": (app.test_client(user=technician), "/handovers/new"),
+        "search": (app.test_client(user=agent), "/support/?q=Orlov"),
+    }[kind]
+
+    def request_once():
+        response = client.get(path)
+        assert response.status_code == 200, response.status_code
+
+    return request_once
+
+
+def receipt_workload():
+    from flask_migrate import upgrade
+
+    from bench.receipts import receipt_html
+    from tests.conftest import SIGNING_PASSPHRASE, make_app, signing_files
+    from webapp.receipts import render
+    from webapp.receipts.signing import load_signer, sign_pdf
+
+    workdir = Path(tempfile.mkdtemp(prefix="handover-profile-"))
+    app = make_app(f"sqlite:///{workdir / 'profile.sqlite3'}")
+    with app.app_context():
+        upgrade()
+        html = receipt_html(app, largest=True)
+    renderer, signer = render.Renderer(60.0), load_signer(signing_files()[0], SIGNING_PASSPHRASE)
+    return lambda: sign_pdf(renderer.render(html), signer, reason="profile")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("subscriber", "form", "search", "receipt"))
+    parser.add_argument("--repeat", type=int, default=0, help="default: 300 pages, 20 receipts")
+    parser.add_argument("--html", type=Path, help="also save the interactive profile here")
+    args = parser.parse_args()
+    work = receipt_workload() if args.what == "receipt" else page_workload(args.what)
+    repeat = args.repeat or (20 if args.what == "receipt" else 300)
+    for _ in range(3):  # warm-up: imports, template compilation, first font load
+        work()
+    profiler = Profiler(interval=0.0005)
+    with profiler:
+        for _ in range(repeat):
+            work()
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    if args.html:
+        args.html.write_text(profiler.output_html())
+
+
+if __name__ == "__main__":
+    main()
