@@ -23,6 +23,9 @@ def tablet(browser, request):
     page.on("console", lambda message: message.type == "warning"
             and page.problems.append(message.text))
     yield page
+    # Let the icon and stylesheet requests finish: one cut off by the closing browser
+    # leaves the server's file open.
+    page.wait_for_load_state("networkidle")
     page.context.close()
 
 
@@ -74,6 +77,9 @@ def test_support_and_admin_pages_show_under_the_csp(live_server, tablet, shop):
     for path in ("/support/?q=Orlov", f"/support/receipts/{shop['number']}",
                  "/support/discrepancies", "/support/technicians"):
         visit(tablet, url + path)
+    # Every answer refreshes the session cookie: wait for the last one (the icon), or it
+    # could sign the agent back in after the cookies are cleared.
+    tablet.wait_for_load_state("networkidle")
     tablet.context.clear_cookies()
     sign_in(tablet, url, "boss")
     visit(tablet, f"{url}/admin/users")
