@@ -45,7 +45,6 @@ def receipt_html(app, *, largest: bool) -> str:
     from webapp.handovers import verification
     from webapp.handovers.service import record_facts
     from webapp.models import Handover
-    from webapp.receipts.service import Closing, receipt_context
     from webapp.staff import create_staff_user
 
     if not largest:
@@ -76,18 +75,23 @@ def receipt_html(app, *, largest: bool) -> str:
     verification.sign_as_subscriber(handover, facts_version=handover.facts_version,
                                     submission_id="b" * 32, answers=answers, drawing=None,
                                     typed_name="Ж" * 200, locale="ru")
-    context = receipt_context(handover, number="HO-BENC-HMRK", code="ABCDE-FGHJK",
-                              closing=Closing(handover.subscriber_signed_at, None, []))
-    with force_locale("ru"):
-        return render_template("receipts/receipt.html", **context)
+    return closing_receipt_html(handover, "HO-BENC-HMRK")
 
 
 def typical_receipt_html(app) -> str:
-    from webapp.receipts.service import Closing, receipt_context
+    return closing_receipt_html(typical_signed_handover(app), "HO-TYPI-CALR")
 
-    handover = typical_signed_handover(app)
-    context = receipt_context(handover, number="HO-TYPI-CALR", code="ABCDE-FGHJK",
-                              closing=Closing(handover.subscriber_signed_at, None, []))
+
+def closing_receipt_html(handover, number: str) -> str:
+    """The HTML of the receipt closing the job renders: the technician countersigns with
+    a drawn signature, as in the HTTP closings of bench/pages.py."""
+    from tests.conftest import drawn_signature
+    from webapp.domain.signature import parse_drawing
+    from webapp.handovers.verification import closing_of
+    from webapp.receipts.service import receipt_context
+
+    closing = closing_of(handover, parse_drawing(drawn_signature()), None)
+    context = receipt_context(handover, number=number, code="ABCDE-FGHJK", closing=closing)
     with force_locale("ru"):
         return render_template("receipts/receipt.html", **context)
 

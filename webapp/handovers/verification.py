@@ -272,6 +272,17 @@ def is_retry(handover: Handover, submission_id: str | None) -> bool:
     )
 
 
+def closing_of(handover: Handover, drawing: Drawing | None, typed_name: str | None) -> Closing:
+    """What closing the job now adds: the technician's signature and the events, unsaved."""
+    closed_at = now_utc()
+    countersignature = _signature(Signer.TECHNICIAN, drawing, typed_name)
+    countersignature.signed_at = closed_at
+    return Closing(closed_at, countersignature, [
+        audit.event("technician.countersigned", handover=handover),
+        audit.event("handover.closed", handover=handover),
+    ])
+
+
 def countersign_and_close(
     handover: Handover, drawing: Drawing | None, typed_name: str | None
 ) -> bool:
@@ -284,17 +295,11 @@ def countersign_and_close(
     """
     if not allows(handover.status, Action.CLOSE):
         return False
-    closed_at = now_utc()
-    countersignature = _signature(Signer.TECHNICIAN, drawing, typed_name)
-    countersignature.signed_at = closed_at
-    closing = Closing(closed_at, countersignature, [
-        audit.event("technician.countersigned", handover=handover),
-        audit.event("handover.closed", handover=handover),
-    ])
+    closing = closing_of(handover, drawing, typed_name)
     receipt = prepare_receipt(handover, closing)
-    if not _move(handover, Action.CLOSE, closed_at=closed_at):
+    if not _move(handover, Action.CLOSE, closed_at=closing.closed_at):
         return False
-    handover.signatures.append(countersignature)
+    handover.signatures.append(closing.countersignature)
     db.session.add_all([*closing.events, receipt])
     db.session.commit()
     return True
