@@ -68,7 +68,7 @@ def rows(figures: list[Figure]) -> list[tuple[str, ...]]:
             f"{f.part}: {f.name}",
             number(f.value, f.unit),
             f"{f.baseline}: {number(f.base, f.unit)}" if f.baseline else "—",
-            "—" if f.ratio is None else f"{f.ratio:.2f}",
+            "—" if f.ratio is None else f"{f.ratio:.{2 if f.ratio >= 0.1 else 3}f}",
             f.aim.describe(f.unit) if f.aim else "—",
             {True: "yes", False: "NO", None: "—"}[f.met],
         )
