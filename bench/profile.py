@@ -21,18 +21,25 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from pyinstrument import Profiler
 
 
-def page_workload(kind: str):
-    """Return a callable that requests the page once, on a prepared app."""
+def migrated_app():
+    """The test suite's app on a fresh, migrated SQLite file, rate limits off."""
     from flask_migrate import upgrade
 
-    from tests.conftest import FlaskLoginClient, add_user, freeze, make_app, make_handover
-    from webapp.domain.terms import Role
+    from tests.conftest import make_app
 
     workdir = Path(tempfile.mkdtemp(prefix="handover-profile-"))
     app = make_app(f"sqlite:///{workdir / 'profile.sqlite3'}", RATELIMIT_ENABLED=False)
-    app.test_client_class = FlaskLoginClient
     with app.app_context():
         upgrade()
+    return app
+
+
+def page_workload(kind: str):
+    """Return a callable that requests the page once, on a prepared app."""
+    from tests.conftest import add_user, freeze, make_handover
+    from webapp.domain.terms import Role
+
+    app = migrated_app()
     technician = add_user(app, "tech", Role.TECHNICIAN)
     agent = add_user(app, "agent", Role.SUPPORT)
     handover = make_handover(app, technician, subscriber_name="Pavel Orlov")
@@ -52,17 +59,11 @@ def page_workload(kind: str):
 
 def close_workload(repeat: int):
     """Return a callable that closes the next of `repeat` + 3 typical signed jobs."""
-    from flask_migrate import upgrade
-
     from bench.receipts import typical_signed_handover
-    from tests.conftest import FlaskLoginClient, add_user, csrf_token, drawn_signature, make_app
+    from tests.conftest import add_user, csrf_token, drawn_signature
     from webapp.domain.terms import Role
 
-    workdir = Path(tempfile.mkdtemp(prefix="handover-profile-"))
-    app = make_app(f"sqlite:///{workdir / 'profile.sqlite3'}", RATELIMIT_ENABLED=False)
-    app.test_client_class = FlaskLoginClient
-    with app.app_context():
-        upgrade()
+    app = migrated_app()
     technician = add_user(app, "tech", Role.TECHNICIAN)
     with app.app_context():
         jobs = iter([typical_signed_handover(app).public_id for _ in range(repeat + 3)])
@@ -78,17 +79,13 @@ def close_workload(repeat: int):
 
 
 def receipt_workload():
-    from flask_migrate import upgrade
-
     from bench.receipts import receipt_html
-    from tests.conftest import SIGNING_PASSPHRASE, make_app, signing_files
+    from tests.conftest import SIGNING_PASSPHRASE, signing_files
     from webapp.receipts import render
     from webapp.receipts.signing import load_signer, sign_pdf
 
-    workdir = Path(tempfile.mkdtemp(prefix="handover-profile-"))
-    app = make_app(f"sqlite:///{workdir / 'profile.sqlite3'}")
+    app = migrated_app()
     with app.app_context():
-        upgrade()
         html = receipt_html(app, largest=True)
     renderer, signer = render.Renderer(60.0), load_signer(signing_files()[0], SIGNING_PASSPHRASE)
     # The renderer's own method, not render(): that runs it on a worker thread, which
