@@ -21,10 +21,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import sqlalchemy as sa
-from flask_migrate import upgrade
 
 from bench.report import Aim, Figure, text_table
-from bench.seed import seed
+from bench.seed import migrate_empty, seed
 from bench.stats import percentile
 from webapp import create_app
 from webapp.config import TestingConfig
@@ -120,11 +119,7 @@ def already_seeded(rows: int) -> bool:
 
 def fresh_database(rows: int) -> None:
     """Empty the database, migrate it and seed it with `rows` receipts."""
-    if db.engine.dialect.name == "postgresql":
-        with db.engine.begin() as connection:
-            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-            connection.execute(sa.text("CREATE SCHEMA public"))
-    upgrade()
+    migrate_empty(db.engine)
     started = time.perf_counter()
     seed(db.engine, rows, progress=lambda done: print(
         f"\r  seeding {db.engine.dialect.name}: {done:,} / {rows:,}", end="", flush=True))

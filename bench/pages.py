@@ -3,8 +3,8 @@
 
 Load comes from a separate process (Debian's wrk). Both apps run with the
 repository's gunicorn.conf.py; Handover in production mode on SQLite (or the PostgreSQL
-given), with rate
-limits switched off (they would answer 429 to the load generator's one address).
+given), with rate limits switched off (they would answer 429 to the load generator's
+one address).
 
 Also: the subscriber page's weight with its assets, compressed as a proxy would send
 it, and technicians closing signed jobs through HTTP (each renders and signs a
@@ -19,6 +19,7 @@ import argparse
 import gzip
 import os
 import re
+import runpy
 import subprocess
 import sys
 import tempfile
@@ -28,7 +29,6 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
-import sqlalchemy as sa
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,10 +44,10 @@ PASSWORD = "bench-password-long-enough"  # noqa: S105 - a throwaway benchmark ac
 def prepare(workdir: Path, database: str, closings: int) -> tuple[dict[str, str], list[str]]:
     """Migrate the database, add staff and `closings` typical jobs the subscriber has
     signed; return the servers' environment and those jobs' public ids."""
-    from flask_migrate import upgrade
     from werkzeug.security import generate_password_hash
 
     from bench.receipts import typical_signed_handover
+    from bench.seed import migrate_empty
     from webapp import create_app
     from webapp.config import TestingConfig
     from webapp.domain.terms import Role
@@ -62,11 +62,7 @@ def prepare(workdir: Path, database: str, closings: int) -> tuple[dict[str, str]
     })
     app = create_app(config)
     with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(sa.text("DROP SCHEMA public CASCADE"))
-                connection.execute(sa.text("CREATE SCHEMA public"))
-        upgrade()
+        migrate_empty(db.engine)
         for login, role in (("tech", Role.TECHNICIAN), ("agent", Role.SUPPORT)):
             db.session.add(User(login=login, role=role, full_name=f"Bench {login}",
                                 employee_id=login, contractor="Bench",
@@ -187,8 +183,9 @@ def load_shape(quick: bool) -> tuple[int, int, int]:
     return (1, 2, 4) if quick else (10, 16, 120)
 
 
-def workers() -> str:
-    return os.environ.get("WEB_CONCURRENCY") or str(2 * (os.cpu_count() or 1))
+def workers() -> int:
+    """The workers gunicorn.conf.py starts on this machine (read from it, not repeated)."""
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
 
 
 def settings(quick: bool) -> dict[str, str]:
@@ -243,7 +240,7 @@ def run(quick: bool = False, postgresql: str | None = None,
             raw, compressed = subscriber_page_weight(f"{handover}/s/{token}")
             figures.append(Figure("Page weight", "subscriber page with its assets, gzip -1",
                                   compressed / 1000, "KB", "uncompressed", raw / 1000, Aim(60)))
-        rate = closings_per_second(handover, signed, int(workers()))
+        rate = closings_per_second(handover, signed, workers())
         figures.append(Figure(part, f"closings with a signed receipt, over {closings}", rate,
                               "/s", "receipts/s, all cores" if receipts_per_second else "",
                               receipts_per_second, Aim(0.9, at_most=False, on_ratio=True)))

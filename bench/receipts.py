@@ -206,6 +206,12 @@ def measure(label: str, html: str, tuned, signer, memory_runs: int) -> list[Figu
     return figures
 
 
+def all_cores_rate(figures: list[Figure], label: str) -> float:
+    """Receipts per second with every core busy, from run()'s figures for that receipt."""
+    [per_core] = [f for f in figures if f.part == f"Receipt, {label}" and f.unit == "/s"]
+    return per_core.value * (os.cpu_count() or 1)
+
+
 def throughput(label: str, html: str, p12: str, seconds: float, naive_p50: float) -> Figure:
     """Receipts per second with one forked worker per core, each with its own renderer
     (threads do not survive fork), after one warm-up receipt each."""

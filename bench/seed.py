@@ -64,6 +64,18 @@ ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
 BATCH = 5_000
 
 
+def migrate_empty(engine: sa.Engine) -> None:
+    """Empty the database (on PostgreSQL, its public schema; a SQLite file is new) and
+    migrate it to the newest schema. Call inside the app's context."""
+    from flask_migrate import upgrade
+
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as connection:
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+    upgrade()
+
+
 def person(rng: random.Random) -> str:
     surname = rng.choice(SURNAMES)
     root = rng.choice(PATRONYMIC_ROOTS)
