@@ -1,5 +1,6 @@
 """Real services for the tests that need them: Redis (as `.ci/run` starts it, or a
-private redis-server on a socket when only the Debian package is installed)."""
+private redis-server on a socket when only the Debian package is installed), and the
+app itself under gunicorn with the repository's production configuration."""
 
 from __future__ import annotations
 
@@ -8,14 +9,20 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import requests
 
 # CI sets these so a missing Redis fails the run instead of quietly skipping.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1"
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def free_port() -> int:
@@ -78,3 +85,96 @@ def redis_url(redis_server):
     assert storage.check(), f"Redis at {redis_server} does not answer"
     storage.reset()
     return redis_server
+
+
+@dataclass
+class Server:
+    """A running gunicorn: its base URL, its master process and where it logs."""
+
+    url: str
+    master: subprocess.Popen
+    log: Path
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def gunicorn(
+    database_url: str, storage_uri: str = "memory://", *, workers: int = 1, **environ: str
+) -> Iterator[Server]:
+    """One production app server from gunicorn.conf.py on its own port; the keyword
+    arguments add or override environment variables (MAX_REQUESTS=…, …)."""
+    from tests.conftest import SIGNING_PASSPHRASE, signing_files
+
+    p12, root = signing_files()
+    port = free_port()
+    environ = {
+        **os.environ, "HANDOVER_ENV": "production", "SECRET_KEY": "one-key-for-every-server",
+        "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": storage_uri,
+        "RECEIPT_SIGNING_P12": p12, "RECEIPT_SIGNING_PASSPHRASE": SIGNING_PASSPHRASE,
+        "RECEIPT_TRUST_ROOT": root, "BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": str(workers), "TRUSTED_PROXIES": "1", **environ,
+    }
+    # The log goes to a file: a pipe nobody reads would block a chatty server.
+    log = Path(tempfile.mkstemp(prefix="ho-gunicorn-", suffix=".log")[1])
+    with log.open("w") as stderr:
+        master = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=stderr, text=True,
+        )
+    server = Server(f"http://127.0.0.1:{port}", master, log)
+    try:
+        wait_ready(server)
+        yield server
+    finally:
+        master.terminate()
+        master.wait(timeout=30)
+        log.unlink(missing_ok=True)
+
+
+def wait_ready(server: Server, seconds: float = 30) -> None:
+    """Wait until the server answers /readyz with 200."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if requests.get(f"{server.url}/readyz", timeout=5).status_code == 200:
+                return
+        except requests.ConnectionError:
+            assert server.master.poll() is None, server.log_text()
+        time.sleep(0.2)
+    pytest.fail(f"gunicorn did not become ready:\n{server.log_text()}")
+
+
+class Browser(requests.Session):
+    """The servers sit behind a TLS proxy, so their cookies are Secure; here the test
+    talks to them directly over loopback, and sends those cookies all the same."""
+
+    def __init__(self):
+        super().__init__()
+        self.headers["X-Forwarded-Proto"] = "https"  # what our proxy adds
+
+    def request(self, *args, **kwargs):
+        for cookie in self.cookies:
+            cookie.secure = False
+        return super().request(*args, **kwargs)
+
+
+def sign_in(session: requests.Session, url: str, password: str | None = None,
+            login: str = "tech"):
+    """Sign in through the login page as a browser would (the right password by default)."""
+    from tests.conftest import PASSWORD, csrf_token
+
+    page = session.get(f"{url}/login")
+    return session.post(f"{url}/login", allow_redirects=False, data={
+        "csrf_token": csrf_token(page.text), "login": login, "password": password or PASSWORD,
+    })
+
+
+def press(session: requests.Session, url: str, public_id: str, action: str, data=None):
+    """Press a button on the handover's page through a real server."""
+    from tests.conftest import csrf_token
+
+    page = session.get(f"{url}/handovers/{public_id}")
+    return session.post(f"{url}/handovers/{public_id}/{action}", allow_redirects=False,
+                        data={"csrf_token": csrf_token(page.text), **(data or {})})

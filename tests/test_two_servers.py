@@ -4,35 +4,19 @@ one and signed through the other; one-time links and rate limits hold across bot
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
-from contextlib import ExitStack, contextmanager
-from pathlib import Path
+from contextlib import ExitStack
 
 import pytest
 import requests
 from sqlalchemy import text
 
-from tests.conftest import (
-    PASSWORD,
-    SIGNING_PASSPHRASE,
-    TABLES,
-    add_user,
-    all_yes_answers,
-    csrf_token,
-    hidden_fields,
-    make_app,
-    signing_files,
-)
-from tests.services import free_port
+from tests.conftest import TABLES, add_user, all_yes_answers, hidden_fields, make_app
+from tests.services import Browser, gunicorn, press, sign_in
 from tests.test_api import order
 from webapp.extensions import db
 from webapp.models import Handover, Receipt
 
-ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.postgresql
 
 
@@ -44,66 +28,6 @@ def shared_database(postgresql_url):
         with db.engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
-
-
-@contextmanager
-def gunicorn(database_url: str, redis_url: str):
-    """One production app server on its own port; yields its base URL."""
-    p12, root = signing_files()
-    port = free_port()
-    environ = {
-        **os.environ, "HANDOVER_ENV": "production", "SECRET_KEY": "one-key-for-every-server",
-        "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": redis_url,
-        "RECEIPT_SIGNING_P12": p12, "RECEIPT_SIGNING_PASSPHRASE": SIGNING_PASSPHRASE,
-        "RECEIPT_TRUST_ROOT": root, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1",
-        "TRUSTED_PROXIES": "1",
-    }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                if requests.get(f"{url}/readyz", timeout=5).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                assert server.poll() is None, server.stderr.read()
-            time.sleep(0.2)
-        else:
-            pytest.fail("gunicorn did not become ready")
-        yield url
-    finally:
-        server.terminate()
-        server.communicate(timeout=30)
-
-
-class Browser(requests.Session):
-    """The servers sit behind a TLS proxy, so their cookies are Secure; here the test
-    talks to them directly over loopback, and sends those cookies all the same."""
-
-    def __init__(self):
-        super().__init__()
-        self.headers["X-Forwarded-Proto"] = "https"  # what our proxy adds
-
-    def request(self, *args, **kwargs):
-        for cookie in self.cookies:
-            cookie.secure = False
-        return super().request(*args, **kwargs)
-
-
-def sign_in(session: requests.Session, url: str, password: str = PASSWORD, login: str = "tech"):
-    page = session.get(f"{url}/login")
-    return session.post(f"{url}/login", allow_redirects=False, data={
-        "csrf_token": csrf_token(page.text), "login": login, "password": password,
-    })
-
-
-def press(session: requests.Session, url: str, public_id: str, action: str, data=None):
-    page = session.get(f"{url}/handovers/{public_id}")
-    return session.post(f"{url}/handovers/{public_id}/{action}", allow_redirects=False,
-                        data={"csrf_token": csrf_token(page.text), **(data or {})})
 
 
 def test_created_on_one_server_signed_on_the_other_and_limits_shared(
@@ -118,8 +42,8 @@ def test_created_on_one_server_signed_on_the_other_and_limits_shared(
         db.session.commit()
 
     with ExitStack() as servers:
-        one = servers.enter_context(gunicorn(postgresql_url, redis_url))
-        two = servers.enter_context(gunicorn(postgresql_url, redis_url))
+        one = servers.enter_context(gunicorn(postgresql_url, redis_url)).url
+        two = servers.enter_context(gunicorn(postgresql_url, redis_url)).url
 
         # The order system creates the job through the first server.
         created = requests.post(f"{one}/api/v1/handovers", json=order(),
