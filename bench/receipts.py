@@ -27,7 +27,7 @@ from bench.stats import percentile, rss_mb
 from webapp import create_app
 from webapp.config import TestingConfig
 from webapp.extensions import db
-from webapp.receipts import render
+from webapp.receipts import readback, render
 from webapp.receipts.signing import (
     create_development_certificates,
     load_signer,
@@ -35,6 +35,7 @@ from webapp.receipts.signing import (
 )
 
 RUNS, NAIVE_RUNS, MEMORY_RUNS = 100, 25, 300
+NUMBERS = {"largest": "HO-BENC-HMRK", "typical": "HO-TYPI-CALR"}
 
 
 def receipt_html(app, *, largest: bool) -> str:
@@ -75,11 +76,11 @@ def receipt_html(app, *, largest: bool) -> str:
     verification.sign_as_subscriber(handover, facts_version=handover.facts_version,
                                     submission_id="b" * 32, answers=answers, drawing=None,
                                     typed_name="Ж" * 200, locale="ru")
-    return closing_receipt_html(handover, "HO-BENC-HMRK")
+    return closing_receipt_html(handover, NUMBERS["largest"])
 
 
 def typical_receipt_html(app) -> str:
-    return closing_receipt_html(typical_signed_handover(app), "HO-TYPI-CALR")
+    return closing_receipt_html(typical_signed_handover(app), NUMBERS["typical"])
 
 
 def closing_receipt_html(handover, number: str) -> str:
@@ -148,6 +149,14 @@ def naive(html: str) -> bytes:
     return document.write_pdf(stylesheets=[css], font_config=fonts)
 
 
+def kept(tuned, html: str, signer, label: str) -> bytes:
+    """What a closing does to a receipt before it is kept: render, sign, read back."""
+    pdf = sign_pdf(tuned.render(html), signer, reason="bench").pdf
+    problems = readback.problems(pdf, [("receipt number", NUMBERS[label])])
+    assert not problems, problems
+    return pdf
+
+
 def timed(function) -> float:
     start = time.perf_counter()
     function()
@@ -174,7 +183,7 @@ def measure(label: str, html: str, tuned, signer, memory_runs: int) -> list[Figu
     HTML (interleaved, so a busy moment of the machine weighs on both alike)."""
 
     def tuned_receipt() -> bytes:
-        return sign_pdf(tuned.render(html), signer, reason="bench").pdf
+        return kept(tuned, html, signer, label)
 
     def naive_render() -> bytes:
         return naive(html)
@@ -222,10 +231,10 @@ def throughput(label: str, html: str, p12: str, seconds: float, naive_p50: float
         if os.fork() == 0:  # a worker
             os.close(read)
             tuned, signer = render.Renderer(10.0), load_signer(p12, "bench")
-            sign_pdf(tuned.render(html), signer, reason="bench")
+            kept(tuned, html, signer, label)
             count, end = 0, time.perf_counter() + seconds
             while time.perf_counter() < end:
-                sign_pdf(tuned.render(html), signer, reason="bench")
+                kept(tuned, html, signer, label)
                 count += 1
             os.write(write, str(count).encode())
             os._exit(0)
@@ -259,7 +268,7 @@ def cold_receipt(database: str, p12: str, root: str, html_file: str) -> None:
     with app.app_context():
         html = Path(html_file).read_text()
         tuned = render.renderer(app.config["RECEIPT_RENDER_SECONDS"])
-        sign_pdf(tuned.render(html), load_signer(p12, "bench"), reason="bench")
+        kept(tuned, html, load_signer(p12, "bench"), "largest")
 
 
 def cold_start(app, html: str, workdir: Path, p12: str, root: str) -> Figure:
@@ -276,11 +285,11 @@ def cold_start(app, html: str, workdir: Path, p12: str, root: str) -> Figure:
     fresh = time.perf_counter() - start
 
     warm_up(app)  # as gunicorn's master does before forking
-    tuned = render.Renderer(app.config["RECEIPT_RENDER_SECONDS"])  # no thread yet
     signer = load_signer(p12, "bench")
     start = time.perf_counter()
-    if os.fork() == 0:
-        sign_pdf(tuned.render(html), signer, reason="bench")
+    if os.fork() == 0:  # a worker builds its own renderer, as gunicorn.conf.py's do
+        tuned = render.renderer(app.config["RECEIPT_RENDER_SECONDS"])
+        kept(tuned, html, signer, "largest")
         os._exit(0)
     os.wait()
     forked = time.perf_counter() - start

@@ -26,7 +26,7 @@ def test_alive_and_ready(client):
     ready = client.get("/readyz")
     assert ready.status_code == 200
     assert ready.json == {"status": "ready", "checks": {
-        "database": "ok", "migrations": "ok", "signer": "ok"}}
+        "database": "ok", "migrations": "ok", "signer": "ok", "renderer": "ok"}}
 
 
 def test_an_unreachable_database_is_not_ready_but_the_process_is_alive():
@@ -44,7 +44,8 @@ def test_a_database_behind_the_code_is_not_ready(sqlite_app):
         db.engine.dispose()
     response = sqlite_app.test_client().get("/readyz")
     assert response.status_code == 503
-    assert response.json["checks"] == {"database": "ok", "migrations": "behind", "signer": "ok"}
+    assert response.json["checks"] == {
+        "database": "ok", "migrations": "behind", "signer": "ok", "renderer": "ok"}
 
 
 def test_a_missing_signing_certificate_is_not_ready(sqlite_app):
@@ -63,7 +64,7 @@ def test_gunicorn_with_the_repositorys_configuration_serves_a_ready_app(sqlite_a
         **os.environ, "HANDOVER_ENV": "production", "SECRET_KEY": "s" * 32,
         "DATABASE_URL": f"sqlite:///{database}", "RATELIMIT_STORAGE_URI": "memory://",
         "RECEIPT_SIGNING_P12": p12, "RECEIPT_SIGNING_PASSPHRASE": SIGNING_PASSPHRASE,
-        "RECEIPT_TRUST_ROOT": root, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2",
+        "RECEIPT_TRUST_ROOT": root, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1",
     }
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import UTC
 from pathlib import Path
 
 import click
@@ -14,7 +15,7 @@ from webapp.demo import DEMO_STAFF, create_demo_data
 from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.models import User
-from webapp.receipts.service import Verdict, verify_pdf
+from webapp.receipts.service import Verdict, receipt_problems, stored_receipts, verify_pdf
 from webapp.receipts.signing import create_development_certificates
 from webapp.staff import StaffError, create_staff_user
 
@@ -131,6 +132,24 @@ def verify_receipt(pdf) -> None:
     number = f" ({result.receipt.number})" if result.receipt else ""
     click.echo(f"{result.verdict}{number}: {VERDICTS[result.verdict]}")
     if result.verdict is not Verdict.GENUINE:
+        raise SystemExit(1)
+
+
+@receipts_cli.command("audit")
+@click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]), default=None,
+              help="Only receipts issued on or after this day (UTC), e.g. 2026-11-01.")
+def audit_receipts(since) -> None:
+    """Re-check stored receipts (hash, signature, readable text and fonts); print each bad
+    one and a total; exit status 1 if any is bad."""
+    checked = bad = 0
+    for receipt in stored_receipts(since.replace(tzinfo=UTC) if since else None):
+        checked += 1
+        problems = receipt_problems(receipt)
+        if problems:
+            bad += 1
+            click.echo(f"{receipt.number}: {'; '.join(problems)}")
+    click.echo(f"Receipts: {checked} checked, {bad} bad")
+    if bad:
         raise SystemExit(1)
 
 

@@ -5,6 +5,7 @@ Readiness names each check and its state, never a value from the database.
 
 from __future__ import annotations
 
+import logging
 from functools import cache
 
 from flask import Flask
@@ -13,6 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from webapp.config import PROJECT_ROOT
 from webapp.extensions import db
+
+log = logging.getLogger(__name__)
 
 
 @cache
@@ -47,21 +50,32 @@ def _signer(app: Flask) -> str:
 
 def readiness(app: Flask) -> dict[str, str]:
     """Each check by name: "ok", or what is wrong."""
-    return {**_database_and_migrations(), "signer": _signer(app)}
+    from webapp.receipts.service import renderer_status
+
+    return {**_database_and_migrations(), "signer": _signer(app), "renderer": renderer_status()}
 
 
 def warm_up(app: Flask) -> None:
     """Load what requests need once, in a server's master process before it forks, so
-    no worker pays for it on a request: fonts, the receipt stylesheet and the signing
-    key, every page template compiled, the ORM's mappers configured. Nothing is
-    rendered: a render would start a thread, and threads do not survive fork."""
+    no worker pays for it on a request: WeasyPrint's code and the signing key, every
+    page template compiled, the ORM's mappers configured. No renderer is built here:
+    its fonts and caches belong to the process that uses them (warm_up_worker)."""
+    import weasyprint  # noqa: F401 - imported once, shared by every worker
     from sqlalchemy.orm import configure_mappers
 
-    from webapp.receipts.render import renderer
-
     with app.app_context():
-        renderer(app.config["RECEIPT_RENDER_SECONDS"])
         _signer(app)
         for name in app.jinja_env.list_templates(filter_func=lambda n: n.endswith(".html")):
             app.jinja_env.get_template(name)
         configure_mappers()
+
+
+def warm_up_worker(app: Flask) -> None:
+    """In a freshly forked worker, before it serves: build this process's renderer and
+    prove it draws readable text, so /readyz is truthful from the first request."""
+    from webapp.receipts.service import probe_renderer
+
+    with app.app_context():
+        problem = probe_renderer()
+    if problem:
+        log.error("the receipt renderer does not work in this worker: %s", problem)

@@ -10,6 +10,8 @@ import hashlib
 import hmac
 import logging
 import secrets
+import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -22,20 +24,28 @@ from urllib.parse import urlencode
 from cryptography import x509
 from flask import current_app, has_request_context, render_template, request
 from flask_babel import force_locale, gettext
+from sqlalchemy.orm import undefer
 
 from webapp import audit
 from webapp.domain.privacy import initials, last_digits
 from webapp.domain.terms import DiscountSource
 from webapp.extensions import db
 from webapp.models import AuditEvent, Handover, Receipt, Signature, Signer
-from webapp.receipts.render import RenderError, renderer
+from webapp.receipts import readback, render
+from webapp.receipts.render import RenderError
 from webapp.receipts.signing import SigningError, load_root, load_signer, sign_pdf
+from webapp.receipts.trail import audit_rows
 from webapp.templating import masked_phone, qr_svg, signature_values
 
 log = logging.getLogger(__name__)
 
+
+class UnreadableReceipt(RuntimeError):
+    """The signed receipt did not read back (empty fonts, missing text): not kept."""
+
+
 # What can stop a receipt from being produced; closing a job catches exactly this.
-ReceiptError = (RenderError, SigningError)
+ReceiptError = (RenderError, SigningError, UnreadableReceipt)
 
 # No 0/O, 1/I/L or U: easy to read aloud and to type from paper.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -103,12 +113,13 @@ def prepare_receipt(handover: Handover, closing: Closing) -> Receipt:
             html = render_template("receipts/receipt.html", **context)
             # PDF readers show the signature's reason beside the receipt: same language.
             reason = " ".join((gettext("Handover receipt"), number))
-    pdf = renderer(config["RECEIPT_RENDER_SECONDS"]).render(html)
+    pdf = checked_render(html)
     signer = load_signer(config["RECEIPT_SIGNING_P12"], config["RECEIPT_SIGNING_PASSPHRASE"])
     signed = sign_pdf(
         pdf, signer, reason=reason, tsa_url=config["RECEIPT_TSA_URL"],
         timestamper=config.get("RECEIPT_TIMESTAMPER"),
     )
+    read_back(signed.pdf, expected_text(handover, number))
     return Receipt(
         handover_id=handover.id, number=number, code_hash=_digest(normalise_code(code)),
         locale=locale, pdf=signed.pdf, sha256=hashlib.sha256(signed.pdf).hexdigest(),
@@ -117,15 +128,102 @@ def prepare_receipt(handover: Handover, closing: Closing) -> Receipt:
     )
 
 
+def checked_render(html: str) -> bytes:
+    """Render receipt HTML with this process's renderer; a renderer that fails is
+    reported broken (and replaced) so /readyz says so."""
+    seconds = current_app.config["RECEIPT_RENDER_SECONDS"]
+    try:
+        return render.renderer(seconds).render(html)
+    except RenderError as error:
+        render.report_broken(seconds, str(error))
+        raise
+
+
+def expected_text(handover: Handover, number: str) -> list[tuple[str, str]]:
+    """What a receipt must show as text to be worth keeping: (what, value) pairs."""
+    return [
+        ("receipt number", number),
+        ("account number", handover.account_number),
+        ("subscriber name", handover.subscriber_name),
+    ]
+
+
+def read_back(pdf: bytes, expected: list[tuple[str, str]]) -> None:
+    """Read the signed receipt back before it is kept; raise UnreadableReceipt if its
+    fonts are empty or its text lacks what it must show."""
+    try:
+        problems = readback.problems(pdf, expected)
+    except readback.ReadbackError as error:
+        problems = [str(error)]
+    if problems:
+        # What is missing, never the values: they are personal data.
+        log.error("receipt failed its read-back check: %s", "; ".join(problems))
+        render.report_broken(current_app.config["RECEIPT_RENDER_SECONDS"], problems[0])
+        raise UnreadableReceipt("; ".join(problems))
+    render.report_working()
+
+
+def receipt_problems(receipt: Receipt) -> list[str]:
+    """Re-check a stored receipt: its bytes against their SHA-256, its signature, and
+    that it reads back (fonts with glyphs, its number, account and name as text)."""
+    problems = []
+    if hashlib.sha256(receipt.pdf).hexdigest() != receipt.sha256:
+        problems.append("the stored bytes do not match their SHA-256")
+    verdict = verify_pdf(receipt.pdf).verdict
+    if verdict is not Verdict.GENUINE:
+        problems.append(f"signature check: {verdict}")
+    try:
+        problems += readback.problems(receipt.pdf, expected_text(receipt.handover, receipt.number))
+    except readback.ReadbackError as error:
+        problems.append(str(error))
+    return problems
+
+
+def stored_receipts(since: datetime | None = None) -> Iterator[Receipt]:
+    """Yield every stored receipt (issued on or after `since`), oldest first, a few at a
+    time so that millions fit in memory."""
+    query = db.select(Receipt).options(undefer(Receipt.pdf)).order_by(Receipt.id)
+    if since is not None:
+        query = query.where(Receipt.issued_at >= since)
+    for receipt in db.session.scalars(query.execution_options(yield_per=50)):
+        yield receipt
+        db.session.expunge(receipt.handover)
+        db.session.expunge(receipt)
+
+
+# A document in the receipt's fonts, regular and bold, Cyrillic and Latin: what the
+# renderer must get right before /readyz calls it working again.
+PROBE_TEXT = ("Проверка шрифтов квитанции", "Receipt font check")
+PROBE_HTML = (
+    '<!doctype html><html lang="ru"><body><p>{}</p><p><strong>{}</strong></p></body></html>'
+).format(*PROBE_TEXT)
+RETRY_SECONDS = 10.0
+
+
+def probe_renderer() -> str | None:
+    """Render and read back a small document; return the problem, or None if it reads."""
+    try:
+        read_back(checked_render(PROBE_HTML), [("probe text", text) for text in PROBE_TEXT])
+    except (RenderError, UnreadableReceipt) as error:
+        return str(error)
+    return None
+
+
+def renderer_status() -> str:
+    """Return "ok", or "broken" while this process's receipts come out unreadable; a
+    broken renderer is tried afresh at most every RETRY_SECONDS, so it recovers."""
+    health = render.health()
+    if health.problem is not None and time.monotonic() - health.retried_at >= RETRY_SECONDS:
+        health.retried_at = time.monotonic()
+        probe_renderer()
+    return "ok" if render.health().problem is None else "broken"
+
+
 def receipt_context(
     handover: Handover, *, number: str, code: str, closing: Closing
 ) -> dict[str, Any]:
     """Return everything the print template shows, as plain values (no models)."""
     url = verify_url(number, code)
-    stored = db.session.scalars(
-        db.select(AuditEvent).where(AuditEvent.handover_id == handover.id).order_by(AuditEvent.id)
-    )
-    events = [*stored, *closing.events]
     return {
         "number": number,
         "code": code,
@@ -158,10 +256,8 @@ def receipt_context(
         ],
         "subscriber_signature": signature_values(handover.signature_of(Signer.SUBSCRIBER)),
         "technician_signature": signature_values(closing.countersignature),
-        "audit": [
-            {"event": e.event, "at": e.created_at, "ip": e.ip, "user_agent": e.user_agent}
-            for e in events
-        ],
+        # Bounded however many events a flood of link opens adds (webapp/domain/trail.py).
+        "audit": audit_rows(handover.id, closing.events),
     }
 
 
