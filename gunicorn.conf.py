@@ -23,9 +23,31 @@ accesslog = None
 errorlog = "-"
 
 
+def on_starting(server):
+    """Refuse to serve when the workers would each count rate limits on their own."""
+    from webapp.limits import storage_problem
+
+    config = server.app.wsgi().config  # loaded already: preload_app
+    problem = storage_problem(config.get("RATELIMIT_STORAGE_URI"), server.num_workers,
+                              enabled=config.get("RATELIMIT_ENABLED", True))
+    if problem:
+        # A hook's exception would escape as a traceback; halt logs the reason as an
+        # error, removes the pidfile and exits the master with this status.
+        server.halt(reason=problem, exit_status=1)
+
+
 def when_ready(server):
     from webapp.health import warm_up
 
     app = server.app.wsgi()
     if app.import_name == "webapp":  # not a baseline app served with the same settings
         warm_up(app)
+
+
+def post_worker_init(worker):
+    # Each worker builds its own receipt renderer: fonts and caches never cross a fork.
+    from webapp.health import warm_up_worker
+
+    app = worker.wsgi
+    if getattr(app, "import_name", None) == "webapp":
+        warm_up_worker(app)

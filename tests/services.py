@@ -8,8 +8,8 @@ import os
 import shutil
 import socket
 import subprocess
-import tempfile
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -103,8 +103,18 @@ class Server:
 def gunicorn(
     database_url: str, storage_uri: str = "memory://", *, workers: int = 1, **environ: str
 ) -> Iterator[Server]:
-    """One production app server from gunicorn.conf.py on its own port; the keyword
-    arguments add or override environment variables (MAX_REQUESTS=…, …)."""
+    """One production app server from gunicorn.conf.py on its own port, ready; the
+    keyword arguments add or override environment variables (MAX_REQUESTS=…, …)."""
+    with gunicorn_started(database_url, storage_uri, workers=workers, **environ) as server:
+        wait_ready(server)
+        yield server
+
+
+@contextmanager
+def gunicorn_started(
+    database_url: str, storage_uri: str = "memory://", *, workers: int = 1, **environ: str
+) -> Iterator[Server]:
+    """The same server, not waited for: the caller waits for it to be ready or to exit."""
     from tests.conftest import SIGNING_PASSPHRASE, signing_files
 
     p12, root = signing_files()
@@ -125,7 +135,6 @@ def gunicorn(
         )
     server = Server(f"http://127.0.0.1:{port}", master, log)
     try:
-        wait_ready(server)
         yield server
     finally:
         master.terminate()
@@ -144,6 +153,22 @@ def wait_ready(server: Server, seconds: float = 30) -> None:
             assert server.master.poll() is None, server.log_text()
         time.sleep(0.2)
     pytest.fail(f"gunicorn did not become ready:\n{server.log_text()}")
+
+
+def wait_exit(server: Server, seconds: float = 30) -> int:
+    """Wait until the master exits and return its status; fail if it serves instead."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if server.master.poll() is not None:
+            return server.master.returncode
+        try:
+            answer = requests.get(f"{server.url}/readyz", timeout=5)
+        except requests.ConnectionError:
+            time.sleep(0.2)
+            continue
+        pytest.fail(f"gunicorn served (/readyz {answer.status_code}) instead of exiting:\n"
+                    f"{server.log_text()}")
+    pytest.fail(f"gunicorn neither exited nor served:\n{server.log_text()}")
 
 
 class Browser(requests.Session):

@@ -1,20 +1,27 @@
 """Rate limits on the doors that face guessing and load, in memory and in a real Redis
-shared by two app instances."""
+shared by two app instances or by the workers of one gunicorn server."""
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
+import time
 from contextlib import contextmanager
+from pathlib import Path
 
+import pytest
 from limits import parse
 
-from tests.conftest import PASSWORD, add_user, csrf_token, make_app
-from tests.services import free_port
+from tests.conftest import PASSWORD, add_user, csrf_token, freeze, make_app, make_handover
+from tests.services import Browser, free_port, gunicorn, gunicorn_started, wait_exit
+from tests.services import sign_in as sign_in_over_http
+from webapp import limits
 from webapp.config import Config
 from webapp.domain.terms import Role
 from webapp.extensions import db
+from webapp.models import AuditEvent
 
 EN = {"Accept-Language": "en"}
 BLOCKED_SIGN_IN = re.compile(r"Too many failed sign-ins\. Try again in (\d+) minutes\.")
@@ -212,11 +219,40 @@ def test_verify_is_limited_per_address(sqlite_app):
 def test_the_subscriber_link_and_its_receipt_share_one_limit(sqlite_app):
     app = sqlite_app
     client = app.test_client()
-    token = "A" * 24  # unknown links count too: guessing is what the limit stops
-    exhaust(client, f"/s/{token}", allowed(app, "subscriber_link") - 1)
+    # Unknown links count too: guessing one link after another is what the limit stops
+    # (one link asked for again and again meets its own limit first).
+    for index in range(allowed(app, "subscriber_link") - 1):
+        assert client.get(f"/s/{index:024d}").status_code == 404
+    token = "A" * 24
     assert client.get(f"/s/{token}/receipt.pdf").status_code == 404
     assert client.get(f"/s/{token}", headers=EN).status_code == 429
     assert client.get(f"/s/{token}/receipt.pdf").status_code == 429
+
+
+def test_many_addresses_together_cannot_open_one_link_past_its_own_limit(sqlite_app):
+    """Each opening is an audit event of the job: spreading a flood over addresses, each
+    well under its own limit, must not add more than the link's own."""
+    app = sqlite_app
+    technician = add_user(app, "tech")
+    jobs = [make_handover(app, technician, order_number=f"ORD-{n}") for n in (1, 2)]
+    token, other = (freeze(app, job) for job in jobs)
+    for index in range(allowed(app, "subscriber_link_per_link")):  # one request per address
+        opened = app.test_client().get(
+            f"/s/{token}", environ_base={"REMOTE_ADDR": f"198.51.100.{index + 1}"})
+        assert opened.status_code == 200
+
+    newcomer = {"REMOTE_ADDR": "203.0.113.9"}
+    blocked = app.test_client().get(f"/s/{token}", headers=EN, environ_base=newcomer)
+    assert blocked.status_code == 429
+    assert "Too many attempts" in blocked.text
+    assert 0 < int(blocked.headers["Retry-After"]) <= 60
+    assert app.test_client().get(f"/s/{token}/receipt.pdf", environ_base=newcomer).status_code \
+        == 429
+    assert app.test_client().get(f"/s/{other}", environ_base=newcomer).status_code == 200
+    with app.app_context():  # the job's trail holds only the openings let through
+        opens = db.session.scalar(db.select(db.func.count()).where(
+            AuditEvent.handover_id == jobs[0].id, AuditEvent.event == "subscriber.link_opened"))
+    assert opens == allowed(app, "subscriber_link_per_link")
 
 
 def test_support_search_is_limited_per_agent(sqlite_app):
@@ -347,3 +383,125 @@ def test_a_redis_down_or_silent_still_serves_and_still_limits(sqlite_app):
             for _ in range(allowed(app, "verify") - 1):
                 app.test_client().get("/verify")
             assert app.test_client().get("/verify").status_code == 429
+
+
+# --- The workers of one gunicorn server ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("uri", "workers", "enabled", "refused"), [
+    ("memory://", 1, True, False),  # one process counts everything
+    ("memory://", 2, True, True),
+    ("memory://", 9, True, True),
+    ("MEMORY://", 2, True, True),
+    ("async+memory://", 4, True, True),
+    ("redis://127.0.0.1:6379/0", 4, True, False),
+    ("rediss://redis.example:6380/0", 4, True, False),
+    ("redis+unix:///run/redis.sock", 4, True, False),
+    ("memory://", 4, False, False),  # limits switched off (the benchmark): nothing counted
+    (None, 4, True, False),  # an app without limits (the benchmark's bare "hello")
+])
+def test_workers_counting_in_their_own_memory_are_refused(uri, workers, enabled, refused):
+    problem = limits.storage_problem(uri, workers, enabled=enabled)
+    assert (problem is not None) is refused
+    if refused:
+        for named in ("RATELIMIT_STORAGE_URI", "redis://", "WEB_CONCURRENCY=1", str(workers)):
+            assert named in problem
+
+
+def test_gunicorn_refuses_to_start_workers_that_would_count_in_memory(sqlite_app):
+    url = sqlite_app.config["SQLALCHEMY_DATABASE_URI"]
+    with gunicorn_started(url, "memory://", workers=2) as server:
+        status = wait_exit(server)
+        log = server.log_text()
+    assert status != 0, log
+    assert "RATELIMIT_STORAGE_URI is memory://" in log and "redis://host:6379/0" in log, log
+
+
+def worker_pids(server, count: int) -> set[int]:
+    """The master's worker processes, once it has `count` of them."""
+    master = server.master.pid
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
+        if len(children) == count:
+            return {int(pid) for pid in children}
+        time.sleep(0.1)
+    pytest.fail(f"gunicorn did not start {count} workers:\n{server.log_text()}")
+
+
+def accepted_by(connection: socket.socket, pids: set[int]) -> int | None:
+    """The worker holding the server's end of a loopback connection (None until one
+    has accepted it: a queued connection has no socket inode yet)."""
+    server_port, client_port = connection.getpeername()[1], connection.getsockname()[1]
+    ends = f"0100007F:{server_port:04X} 0100007F:{client_port:04X}"
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if " ".join(fields[1:3]) == ends and fields[9] != "0":
+            inode = f"socket:[{fields[9]}]"
+            return next((pid for pid in pids for fd in Path(f"/proc/{pid}/fd").iterdir()
+                         if readlink(fd) == inode), None)
+    return None
+
+
+def readlink(path: Path) -> str:
+    try:
+        return os.readlink(path)
+    except OSError:  # closed while we looked
+        return ""
+
+
+def hold(server, pids: set[int]) -> tuple[socket.socket, int]:
+    """Send a request all but its last line; the sync worker that takes it waits on it."""
+    host, port = server.url.removeprefix("http://").split(":")
+    connection = socket.create_connection((host, int(port)), timeout=30)
+    connection.sendall(b"GET /healthz HTTP/1.1\r\nHost: held\r\n")
+    deadline = time.monotonic() + 30
+    while (pid := accepted_by(connection, pids)) is None:
+        if time.monotonic() > deadline:
+            connection.close()
+            pytest.fail("no worker accepted the connection")
+        time.sleep(0.02)
+    return connection, pid
+
+
+def release(connection: socket.socket) -> None:
+    """Finish the held request and read the answer, which frees its worker."""
+    connection.sendall(b"\r\n")
+    while connection.recv(65536):
+        pass
+    connection.close()
+
+
+@contextmanager
+def answered_by(server, pid: int, pids: set[int]):
+    """Keep every other worker busy, so that `pid` answers whatever comes next."""
+    held = []
+    try:
+        while not pids - {pid} <= {holder for _, holder in held}:
+            held.append(hold(server, pids))
+        for connection, holder in [h for h in held if h[1] == pid]:
+            release(connection)
+            held.remove((connection, holder))
+        yield
+    finally:
+        for connection, _ in held:
+            release(connection)
+
+
+def test_gunicorn_workers_count_sign_in_failures_together_in_redis(sqlite_app, redis_url):
+    url = sqlite_app.config["SQLALCHEMY_DATABASE_URI"]
+    add_user(sqlite_app, "tech")
+    limit = allowed(sqlite_app, "sign_in_per_login_and_address")
+    with gunicorn(url, redis_url, workers=2) as server:
+        pids = worker_pids(server, 2)
+        first, second = sorted(pids)
+        for attempt in range(limit):  # the workers take turns, each on new connections
+            with answered_by(server, (first, second)[attempt % 2], pids):
+                assert sign_in_over_http(Browser(), server.url, "wrong-password").status_code \
+                    == 200
+        for pid in (first, second):
+            with answered_by(server, pid, pids):
+                assert sign_in_over_http(Browser(), server.url, "wrong-password").status_code \
+                    == 429
+                assert sign_in_over_http(Browser(), server.url).status_code == 429
+        assert worker_pids(server, 2) == pids  # the same two workers throughout

@@ -56,6 +56,7 @@ def create_app(config: type[Config] | None = None, environ: Mapping[str, Any] | 
 
 def register_extensions(app: Flask) -> None:
     from webapp import i18n
+    from webapp.auth import sessions
     from webapp.auth.routes import load_user
     from webapp.extensions import babel, db, login_manager, migrate
 
@@ -67,6 +68,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_view = "auth.login"
     login_manager.login_message = i18n.LOGIN_REQUIRED_MESSAGE
     login_manager.login_message_category = "info"
+    sessions.register(app)
 
 
 def register_security(app: Flask) -> None:

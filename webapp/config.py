@@ -34,12 +34,9 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = True
-    REMEMBER_COOKIE_SECURE = True
-    REMEMBER_COOKIE_DURATION = timedelta(days=14)
-    REMEMBER_COOKIE_HTTPONLY = True
-    REMEMBER_COOKIE_SAMESITE = "Lax"
-    # A staff session ends after this long without a request (the cookie's age is
-    # checked on every request and renewed by each one).
+    # A staff session ends after this long without a request, whether or not "Keep me
+    # signed in" was ticked: the cookie's age is checked on every request and renewed
+    # by each one (webapp/auth/sessions.py). There is no remember-me cookie.
     PERMANENT_SESSION_LIFETIME = timedelta(hours=8)
     # How many reverse proxies of ours stand in front of the app (0: none, the
     # client's address is the connection's).
@@ -58,6 +55,11 @@ class Config:
         "sign_in_per_address": "100 per 15 minutes",  # an office behind one NAT
         "verify": "30 per minute",
         "subscriber_link": "60 per minute",
+        # From all addresses together. The page itself asks at most every 10 s while the
+        # subscriber waits for the receipt (static/js/subscriber.js, and the refresh
+        # without a script): 6 a minute per open page. Two devices, reloads, a language
+        # switch and the submission stay under 20; a flood from many addresses stops here.
+        "subscriber_link_per_link": "30 per minute",
         "support_search": "120 per minute",
         "api": "600 per minute",  # per client
         "api_failed_auth": "30 per minute",  # calls without a valid token, per address
@@ -144,7 +146,6 @@ class DevelopmentConfig(Config):
     DEBUG = True
     SECRET_KEY = "development-only-not-secret"  # noqa: S105 - never used outside development
     SESSION_COOKIE_SECURE = False
-    REMEMBER_COOKIE_SECURE = False
     RECEIPT_SIGNING_P12 = str(PROJECT_ROOT / "instance" / "receipt-signing.p12")
     RECEIPT_SIGNING_PASSPHRASE = "development-only"  # noqa: S105 - a development certificate
     RECEIPT_TRUST_ROOT = str(PROJECT_ROOT / "instance" / "receipt-ca.pem")
@@ -157,7 +158,6 @@ class TestingConfig(Config):
     TESTING = True
     SECRET_KEY = "testing-only-not-secret"  # noqa: S105 - never used outside tests
     SESSION_COOKIE_SECURE = False
-    REMEMBER_COOKIE_SECURE = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
 
     @classmethod

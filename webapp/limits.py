@@ -24,6 +24,7 @@ import math
 import time
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter, RateLimitExceeded
@@ -62,6 +63,11 @@ def by_address() -> str:
     return "address:" + _digest(client_network())
 
 
+def by_link() -> str:
+    """The subscriber link asked for, from whatever address: its token, hashed."""
+    return "link:" + _digest((request.view_args or {}).get("token", ""))
+
+
 def by_user() -> str:
     return f"user:{current_user.get_id()}" if current_user.is_authenticated else by_address()
 
@@ -84,6 +90,9 @@ class Door:
 DOORS = (
     Door("verify", ("receipts.verify",), by_address),
     Door("subscriber_link", ("subscriber.verify", "subscriber.receipt"), by_address),
+    # Each opening is an audit event of the job: however many addresses share the link,
+    # they add no more than one subscriber could.
+    Door("subscriber_link_per_link", ("subscriber.verify", "subscriber.receipt"), by_link),
     Door("support_search", ("support.search",), by_user),
 )
 
@@ -173,6 +182,23 @@ def retry_after(error: HTTPException) -> int | None:
     if isinstance(error, TooManyRequests) and error.retry_after is not None:
         return int(error.retry_after)
     return None
+
+
+def storage_problem(uri: str | None, workers: int, *, enabled: bool = True) -> str | None:
+    """Say why these workers would not count together in this storage, or return None."""
+    # Each process keeps its own memory: with N workers a guesser gets about N times
+    # every limit, and a blocked address signs in on a worker that has not counted.
+    scheme = urlsplit(uri or "").scheme.lower()
+    in_memory = scheme == "memory" or scheme.endswith("+memory")
+    if not (enabled and in_memory and workers > 1):
+        return None
+    return (
+        f"Refusing to start: RATELIMIT_STORAGE_URI is {uri}, so each of the {workers} "
+        "gunicorn workers would keep its own rate-limit counters and let through up to "
+        f"{workers} times every limit (sign-in guesses included). Set "
+        "RATELIMIT_STORAGE_URI to a Redis that every worker and app server shares "
+        "(redis://host:6379/0), or keep memory:// with a single worker (WEB_CONCURRENCY=1)."
+    )
 
 
 def storage_options(uri: str) -> dict[str, Any]:

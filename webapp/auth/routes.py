@@ -49,8 +49,10 @@ def login():
         password_ok = (user or _stand_in_user()).check_password(form.password.data)
         if user is not None and password_ok and user.active:
             limits.signed_in(form.login.data)
-            session.permanent = True  # so it lapses after PERMANENT_SESSION_LIFETIME idle
-            login_user(user, remember=form.remember.data)
+            # Ticked, the cookie outlives the browser window; either way it lapses after
+            # PERMANENT_SESSION_LIFETIME without a request (webapp/auth/sessions.py).
+            session.permanent = bool(form.remember.data)
+            login_user(user, remember=False)  # no 14-day cookie that outlives the session
             audit.record("staff.signed_in", actor=user)
             db.session.commit()
             return redirect(safe_next(request.args.get("next")))
