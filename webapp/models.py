@@ -55,7 +55,7 @@ class User(UserMixin, db.Model):
 
     def get_id(self) -> str:
         """Return what the session remembers: the id, and a stamp of the password hash,
-        so a new password ends every session (and "remember me" cookie) made with the old one."""
+        so a new password ends every session made with the old one."""
         return f"{self.id}.{self.session_stamp}"
 
     @property
