@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import tempfile
+from contextlib import contextmanager
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -102,17 +103,24 @@ def database_url(request, tmp_path):
     return request.getfixturevalue("postgresql_url")
 
 
-@pytest.fixture
-def app(database_url):
-    # No app context stays pushed during the test: each request must get its own,
-    # as in production, or `g` and the session would leak between requests.
-    app = make_app(database_url)
+@contextmanager
+def app_on(database_url: str, **settings):
+    """An app on the test's database; PostgreSQL's tables are emptied afterwards."""
+    app = make_app(database_url, **settings)
     yield app
     with app.app_context():
         if db.engine.dialect.name == "postgresql":
             with db.engine.begin() as connection:
                 connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url):
+    # No app context stays pushed during the test: each request must get its own,
+    # as in production, or `g` and the session would leak between requests.
+    with app_on(database_url) as app:
+        yield app
 
 
 @pytest.fixture

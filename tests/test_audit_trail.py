@@ -8,9 +8,8 @@ import subprocess
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import text
 
-from tests.conftest import TABLES, close_job, freeze, make_app, make_handover
+from tests.conftest import app_on, close_job, freeze, make_handover
 from webapp.domain.trail import (
     FIRST_LISTED,
     LAST_LISTED,
@@ -114,13 +113,8 @@ def test_rows_keep_the_order_of_each_rows_first_event():
 def unlimited_app(database_url):
     """The app with rate limits off: what the receipt must survive is however many
     events get through, whatever lets them."""
-    app = make_app(database_url, RATELIMIT_ENABLED=False)
-    yield app
-    with app.app_context():
-        if db.engine.dialect.name == "postgresql":
-            with db.engine.begin() as connection:
-                connection.execute(text(f"TRUNCATE {TABLES} RESTART IDENTITY CASCADE"))
-        db.engine.dispose()
+    with app_on(database_url, RATELIMIT_ENABLED=False) as app:
+        yield app
 
 
 def pdf_pages(pdf: bytes) -> list[str]:
