@@ -8,16 +8,18 @@ COMPILED := $(CATALOGS:.po=.mo)
 
 .PHONY: run test bench system-packages test-packages translations-extract clean
 
+PORT ?= 5000
+
 run: system-packages $(VENV)/.installed $(COMPILED)
 	HANDOVER_ENV=development $(FLASK) db upgrade
 	HANDOVER_ENV=development $(FLASK) receipts dev-certificate
 	HANDOVER_ENV=development $(FLASK) demo
-	@echo "Serving Handover on http://127.0.0.1:5000 (Ctrl+C stops it)"
-	HANDOVER_ENV=development $(FLASK) run --host 127.0.0.1 --port 5000
+	@echo "Serving Handover on http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
+	HANDOVER_ENV=development $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 AXE := tests/a11y/node_modules/axe-core/axe.min.js
 
-test: system-packages test-packages $(VENV)/.installed $(COMPILED) $(AXE)
+test: system-packages test-packages $(VENV)/.test-installed $(COMPILED) $(AXE)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -26,7 +28,7 @@ test: system-packages test-packages $(VENV)/.installed $(COMPILED) $(AXE)
 # through gunicorn under wrk, support's lookups over BENCH_ROWS seeded receipts; on
 # SQLite, and (as root, on the local cluster) PostgreSQL too.
 BENCH_ROWS ?= 1000000
-bench: system-packages $(VENV)/.installed $(COMPILED)
+bench: system-packages $(VENV)/.test-installed $(COMPILED)
 	@scripts/system-packages wrk
 	@url=$$(scripts/postgresql-database handover_bench 2>/dev/null) || url=; \
 	$(BIN)/python -m bench --rows $(BENCH_ROWS) $${url:+--postgresql $$url}
@@ -46,8 +48,14 @@ $(AXE): tests/a11y/package.json tests/a11y/package-lock.json | test-packages
 	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
 	touch $@
 
-$(VENV)/.installed: requirements.txt requirements-test.txt
+# What the app needs to run; `make run` installs only this.
+$(VENV)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# The test and benchmark tools on top (pytest, ruff, Playwright, Schemathesis, …).
+$(VENV)/.test-installed: requirements-test.txt $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
