@@ -109,7 +109,7 @@ def test_a_broken_renderer_is_tried_again_only_now_and_then(app, fonts, monkeypa
     client = app.test_client()
     for _ in range(5):
         assert client.get("/readyz").json["checks"]["renderer"] == "broken"
-    assert len(probes) <= 1
+    assert len(probes) == 1  # the first ask retries; the next ones within 10 s do not
 
 
 @pytest.mark.parametrize(("expected", "problem"), [

@@ -76,8 +76,9 @@ def _fetcher_class():
     return StaticOnlyFetcher
 
 
-def make_fetcher():
-    return _fetcher_class()(static_allow_list())
+def make_fetcher(allowed: dict[str, Path] | None = None):
+    """Return a fetcher serving the allow-listed static files (and data: URIs) only."""
+    return _fetcher_class()(allowed if allowed is not None else static_allow_list())
 
 
 @cache
@@ -149,7 +150,7 @@ class Renderer:
 
         self.budget = budget_seconds
         allowed = static_allow_list()
-        self.fetcher = _fetcher_class()(allowed)
+        self.fetcher = make_fetcher(allowed)
         self.font_config = _font_configuration_class()(allowed)
         self.stylesheet = CSS(
             url=STATIC_BASE + "css/receipt.css",
