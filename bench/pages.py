@@ -33,49 +33,39 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.apps import PASSWORD, add_staff, bench_app, receipt_settings  # noqa: E402
+from bench.client import (  # noqa: E402
+    Browser,
+    csrf_token,
+    drawn_signature,
+    free_port,
+    handover_form,
+    press,
+    sign_in,
+)
 from bench.report import Aim, Figure, text_table  # noqa: E402
-from tests.conftest import csrf_token, valid_form  # noqa: E402
-from tests.services import free_port  # noqa: E402
-from tests.test_two_servers import Browser, press, sign_in  # noqa: E402
-
-PASSWORD = "bench-password-long-enough"  # noqa: S105 - a throwaway benchmark account
 
 
 def prepare(workdir: Path, database: str, closings: int) -> tuple[dict[str, str], list[str]]:
     """Migrate the database, add staff and `closings` typical jobs the subscriber has
     signed; return the servers' environment and those jobs' public ids."""
-    from werkzeug.security import generate_password_hash
-
     from bench.receipts import typical_signed_handover
     from bench.seed import migrate_empty
-    from webapp import create_app
-    from webapp.config import TestingConfig
     from webapp.domain.terms import Role
     from webapp.extensions import db
-    from webapp.models import User
-    from webapp.receipts.signing import create_development_certificates
 
-    p12, root = create_development_certificates(workdir, "bench")
-    config = type("BenchSetup", (TestingConfig,), {
-        "SQLALCHEMY_DATABASE_URI": database, "RECEIPT_SIGNING_P12": str(p12),
-        "RECEIPT_SIGNING_PASSPHRASE": "bench", "RECEIPT_TRUST_ROOT": str(root),
-    })
-    app = create_app(config)
+    app = bench_app(database, workdir)
     with app.app_context():
         migrate_empty(db.engine)
         for login, role in (("tech", Role.TECHNICIAN), ("agent", Role.SUPPORT)):
-            db.session.add(User(login=login, role=role, full_name=f"Bench {login}",
-                                employee_id=login, contractor="Bench",
-                                password_hash=generate_password_hash(PASSWORD)))
+            add_staff(login, role)
         db.session.commit()
         signed = [typical_signed_handover(app).public_id for _ in range(closings)]
         db.engine.dispose()
     environ = {
         **os.environ, "HANDOVER_ENV": "production", "SECRET_KEY": "bench-not-secret",
         "DATABASE_URL": database, "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_ENABLED": "false", "TRUSTED_PROXIES": "1",
-        "RECEIPT_SIGNING_P12": str(p12), "RECEIPT_SIGNING_PASSPHRASE": "bench",
-        "RECEIPT_TRUST_ROOT": str(root),
+        "RATELIMIT_ENABLED": "false", "TRUSTED_PROXIES": "1", **receipt_settings(workdir),
     }
     return environ, signed
 
@@ -144,8 +134,6 @@ def closings_per_second(url: str, public_ids: list[str], connections: int) -> fl
 def close_all(url: str, connections: str, *public_ids: str) -> None:
     """(In the load process.) Print the closings per second."""
     from concurrent.futures import ThreadPoolExecutor
-
-    from tests.conftest import drawn_signature
 
     tablets = [Browser() for _ in range(int(connections))]
     tokens = []
@@ -248,7 +236,7 @@ def run(quick: bool = False, postgresql: str | None = None,
 
 
 def form(html: str) -> dict:
-    return {"csrf_token": csrf_token(html), **valid_form(subscriber_name="Pavel Orlov")}
+    return {"csrf_token": csrf_token(html), **handover_form(subscriber_name="Pavel Orlov")}
 
 
 def main() -> None:

@@ -22,32 +22,50 @@ from pyinstrument import Profiler
 
 
 def migrated_app():
-    """The test suite's app on a fresh, migrated SQLite file, rate limits off."""
+    """The benchmarks' app (testing settings) on a fresh, migrated SQLite file, rate
+    limits off; its test client signs in whoever it is given (user=…)."""
+    from flask_login import FlaskLoginClient
     from flask_migrate import upgrade
 
-    from tests.conftest import make_app
+    from bench.apps import bench_app
 
     workdir = Path(tempfile.mkdtemp(prefix="handover-profile-"))
-    app = make_app(f"sqlite:///{workdir / 'profile.sqlite3'}", RATELIMIT_ENABLED=False)
+    app = bench_app(f"sqlite:///{workdir / 'profile.sqlite3'}", workdir,
+                    RATELIMIT_ENABLED=False)
+    app.test_client_class = FlaskLoginClient
     with app.app_context():
         upgrade()
     return app
 
 
+def staff(app, login: str, role):
+    """Store a staff account and return it, readable outside the app context."""
+    from bench.apps import add_staff
+    from webapp.extensions import db
+
+    with app.app_context():
+        user = add_staff(login, role)
+        db.session.commit()
+        db.session.refresh(user)
+        db.session.expunge(user)
+        return user
+
+
 def page_workload(kind: str):
     """Return a callable that requests the page once, on a prepared app."""
-    from tests.conftest import add_user, freeze, make_handover
+    from bench.receipts import typical_frozen_handover
     from webapp.domain.terms import Role
+    from webapp.handovers.workflow import link_token
 
     app = migrated_app()
-    technician = add_user(app, "tech", Role.TECHNICIAN)
-    agent = add_user(app, "agent", Role.SUPPORT)
-    handover = make_handover(app, technician, subscriber_name="Pavel Orlov")
-    token = freeze(app, handover)
+    technician = staff(app, "tech", Role.TECHNICIAN)
+    agent = staff(app, "agent", Role.SUPPORT)
+    with app.app_context():
+        token = link_token(typical_frozen_handover(app), app.config["SECRET_KEY"])
     client, path = {
         "subscriber": (app.test_client(), f"/s/{token}"),
         "form": (app.test_client(user=technician), "/handovers/new"),
-        "search": (app.test_client(user=agent), "/support/?q=Orlov"),
+        "search": (app.test_client(user=agent), "/support/?q=Соколова"),
     }[kind]
 
     def request_once():
@@ -59,12 +77,12 @@ def page_workload(kind: str):
 
 def close_workload(repeat: int):
     """Return a callable that closes the next of `repeat` + 3 typical signed jobs."""
+    from bench.client import csrf_token, drawn_signature
     from bench.receipts import typical_signed_handover
-    from tests.conftest import add_user, csrf_token, drawn_signature
     from webapp.domain.terms import Role
 
     app = migrated_app()
-    technician = add_user(app, "tech", Role.TECHNICIAN)
+    technician = staff(app, "tech", Role.TECHNICIAN)
     with app.app_context():
         jobs = iter([typical_signed_handover(app).public_id for _ in range(repeat + 3)])
     tablet = app.test_client(user=technician)
@@ -79,18 +97,24 @@ def close_workload(repeat: int):
 
 
 def receipt_workload():
-    from bench.receipts import receipt_html
-    from tests.conftest import SIGNING_PASSPHRASE, signing_files
+    """Return a callable that renders and signs the largest receipt once, as the
+    service does (webapp.receipts.service.sign_receipt)."""
+    from bench.receipts import prepared
     from webapp.receipts import render
-    from webapp.receipts.signing import load_signer, sign_pdf
+    from webapp.receipts.service import sign_receipt
 
     app = migrated_app()
     with app.app_context():
-        html = receipt_html(app, largest=True)
-    renderer, signer = render.Renderer(60.0), load_signer(signing_files()[0], SIGNING_PASSPHRASE)
-    # The renderer's own method, not render(): that runs it on a worker thread, which
-    # the profiler (sampling this thread) would show as one wait.
-    return lambda: sign_pdf(renderer._render(html), signer, reason="profile")
+        page = prepared(app, largest=True).page
+    renderer = render.Renderer(60.0)
+
+    def render_and_sign():
+        # The renderer's own method, not render(): that runs it on a worker thread,
+        # which the profiler (sampling this thread) would show as one wait.
+        with app.app_context():
+            return sign_receipt(renderer._render(page.html), page.reason)
+
+    return render_and_sign
 
 
 def main() -> None:

@@ -6,7 +6,7 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
-from webapp.support.search import include_object
+from webapp.db_types import include_object
 
 config = context.config
 if config.config_file_name is not None:

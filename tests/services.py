@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -19,17 +18,12 @@ from pathlib import Path
 import pytest
 import requests
 
+from bench.client import Browser, free_port  # noqa: F401 - the tests' own as well
+
 # CI sets these so a missing Redis fails the run instead of quietly skipping.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL")
 REQUIRE_REDIS = os.environ.get("REQUIRE_REDIS") == "1"
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on (until someone binds it)."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
@@ -169,20 +163,6 @@ def wait_exit(server: Server, seconds: float = 30) -> int:
         pytest.fail(f"gunicorn served (/readyz {answer.status_code}) instead of exiting:\n"
                     f"{server.log_text()}")
     pytest.fail(f"gunicorn neither exited nor served:\n{server.log_text()}")
-
-
-class Browser(requests.Session):
-    """The servers sit behind a TLS proxy, so their cookies are Secure; here the test
-    talks to them directly over loopback, and sends those cookies all the same."""
-
-    def __init__(self):
-        super().__init__()
-        self.headers["X-Forwarded-Proto"] = "https"  # what our proxy adds
-
-    def request(self, *args, **kwargs):
-        for cookie in self.cookies:
-            cookie.secure = False
-        return super().request(*args, **kwargs)
 
 
 def sign_in(session: requests.Session, url: str, password: str | None = None,

@@ -8,6 +8,7 @@ import pytest
 from bench.lookups import dictated, typo
 from bench.seed import seed
 from tests.conftest import add_user
+from tests.tools import needs
 from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.models import Handover, Receipt
@@ -56,17 +57,15 @@ def test_seeding_again_adds_rows_after_the_existing_ones(app, seeded):
         db.session.commit()
 
 
+@needs("pdftotext", "wrk")
 def test_make_bench_runs_end_to_end_and_writes_its_table(tmp_path):
     """A smoke run of `python -m bench --quick`, so the benchmark never rots: every
     part runs and the document gets a row per figure with its baseline. The figures
     themselves are not asserted (tiny counts, a busy machine)."""
-    import shutil
     import subprocess
     import sys
     from pathlib import Path
 
-    if shutil.which("wrk") is None:
-        pytest.skip("wrk is not installed (make test installs it as root)")
     document = tmp_path / "benchmarks.md"
     document.write_text("# Benchmarks\n\nNotes written by people stay.\n")
     run = subprocess.run(

@@ -9,9 +9,9 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.conftest import add_user
 from webapp import audit
+from webapp.db_types import include_object
 from webapp.extensions import db
 from webapp.models import AuditEvent
-from webapp.support.search import include_object
 
 APP_TABLES = {"users", "handovers", "discounts", "equipment_items", "audit_events"}
 

@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
-from flask_wtf.form import SUBMIT_METHODS, _Auto
+from flask_wtf.form import SUBMIT_METHODS
 from werkzeug.datastructures import CombinedMultiDict
 from wtforms import (
     FieldList,
@@ -22,6 +22,7 @@ from wtforms import (
     SelectField,
     SelectMultipleField,
     StringField,
+    SubmitField,
 )
 from wtforms.fields import Field
 from wtforms.i18n import messages_path
@@ -45,10 +46,17 @@ def wtforms_catalog(locale: str) -> support.Translations:
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
+# A form built without formdata gets this instead, and reads the request itself.
+_FROM_REQUEST = object()
+
+
 class Form(FlaskForm):
     """Every form of Handover. It reads the posted fields, and uploaded files only
     when it has a file field, never a JSON body: a text field always gets text, so a
     file part or a JSON number sent in its place is refused like any bad value."""
+
+    def __init__(self, formdata=_FROM_REQUEST, **kwargs):
+        super().__init__(formdata=formdata, **kwargs)
 
     class Meta(FlaskForm.Meta):
         def get_translations(self, form):
@@ -57,8 +65,10 @@ class Form(FlaskForm):
             return wtforms_catalog(str(get_locale()))
 
         def wrap_formdata(self, form, formdata):
-            if formdata is not _Auto or request.method not in SUBMIT_METHODS:
+            if formdata is not _FROM_REQUEST:
                 return super().wrap_formdata(form, formdata)
+            if request.method not in SUBMIT_METHODS:
+                return None
             if any(isinstance(field, FileField) for field in form):
                 return CombinedMultiDict((request.files, request.form))
             return request.form
@@ -127,13 +137,16 @@ def text_field(
     required: bool = True,
     pattern: str | None = None,
     pattern_message=None,
+    also=(),
     **kwargs,
 ) -> StringField:
-    """Build a stripped, length-limited text field that refuses control characters."""
+    """Build a stripped, length-limited text field that refuses control characters;
+    `also` adds validators that run after those."""
     validators = [DataRequired(FILL_IN) if required else Optional()]
     validators += [MaxLength(max_length), no_control_characters]
     if pattern:
         validators.append(Regexp(pattern, message=pattern_message))
+    validators += also
     return StringField(label, validators=validators, filters=[strip], **kwargs)
 
 
@@ -315,3 +328,17 @@ class SignedForm(Form):
     def drawing(self) -> Drawing | None:
         """Return the validated drawing; None when the person typed their name instead."""
         return getattr(self, "_drawing", None)
+
+
+class ConfirmForm(Form):
+    """A bare form with a CSRF token, for actions that are a single button (signing out,
+    and the administrators' confirmations)."""
+
+
+class LanguageForm(Form):
+    """The language switch in every page's header."""
+
+    # The buttons carry the language; `next` brings the person back where they were.
+    next = HiddenField()
+    ru = SubmitField("Русский")
+    en = SubmitField("English")

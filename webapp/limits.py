@@ -17,7 +17,6 @@ No key holds a login, token or address in the clear: each is hashed.
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import logging
 import math
@@ -34,6 +33,8 @@ from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from werkzeug.exceptions import HTTPException, TooManyRequests
 
+from webapp.domain.digest import sha256_hex
+
 log = logging.getLogger(__name__)
 
 LOGIN_FIELD_LIMIT = 200  # hashed for the key, so no more of it matters
@@ -41,7 +42,7 @@ RETRY_STORAGE_AFTER = 30.0  # seconds of counting in memory before trying Redis 
 
 
 def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:32]
+    return sha256_hex(text)[:32]
 
 
 def client_network() -> str:
@@ -89,10 +90,10 @@ class Door:
 
 DOORS = (
     Door("verify", ("receipts.verify",), by_address),
-    Door("subscriber_link", ("subscriber.verify", "subscriber.receipt"), by_address),
+    Door("subscriber_link", ("subscriber.checklist", "subscriber.receipt"), by_address),
     # Each opening is an audit event of the job: however many addresses share the link,
     # they add no more than one subscriber could.
-    Door("subscriber_link_per_link", ("subscriber.verify", "subscriber.receipt"), by_link),
+    Door("subscriber_link_per_link", ("subscriber.checklist", "subscriber.receipt"), by_link),
     Door("support_search", ("support.search",), by_user),
 )
 

@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""The admin blueprint: its routes, defined with it in webapp/admin/routes.py."""
 
-bp = Blueprint("admin", __name__)
+from webapp.admin.routes import bp
 
-from webapp.admin import routes  # noqa: E402, F401 - registers the routes on bp
+__all__ = ["bp"]

@@ -1,19 +1,30 @@
 """Staff administration: accounts, roles, access and passwords, for administrators only."""
 
-from flask import abort, current_app, flash, make_response, redirect, render_template, url_for
+import sqlalchemy as sa
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from webapp import audit, staff
 from webapp.access import roles_required
-from webapp.admin import bp
 from webapp.admin.forms import RoleForm, StaffForm, problem_message
-from webapp.auth.forms import ConfirmForm
 from webapp.domain.terms import Role
 from webapp.extensions import db
+from webapp.forms import ConfirmForm
 from webapp.labels import label
 from webapp.models import User
 from webapp.routing import numbered_page
+
+bp = Blueprint("admin", __name__)
 
 
 def get_user_or_404(user_id: int) -> User:
@@ -44,7 +55,7 @@ def show_password_once(user: User, password: str, *, created: bool):
 @bp.route("/users")
 @roles_required(Role.ADMIN)
 def index():
-    query = db.select(User).order_by(User.login, User.id)
+    query = sa.select(User).order_by(User.login, User.id)
     users = numbered_page(query, current_app.config["STAFF_PER_PAGE"])
     return render_template("admin/index.html", users=users)
 

@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""The auth blueprint: its routes, defined with it in webapp/auth/routes.py."""
 
-bp = Blueprint("auth", __name__)
+from webapp.auth.routes import bp
 
-from webapp.auth import routes  # noqa: E402, F401 - registers the routes on bp
+__all__ = ["bp"]

@@ -16,7 +16,3 @@ class LoginForm(Form):
     )
     remember = BooleanField(_l("Keep me signed in on this device"))
     submit = SubmitField(_l("Sign in"))
-
-
-class ConfirmForm(Form):
-    """A bare form with a CSRF token, for actions that are a single button."""

@@ -5,17 +5,20 @@ import math
 import secrets
 from functools import cache
 
-from flask import flash, redirect, render_template, request, session, url_for
+import sqlalchemy as sa
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from werkzeug.security import generate_password_hash
 
 from webapp import audit, limits
-from webapp.auth import bp
-from webapp.auth.forms import ConfirmForm, LoginForm
+from webapp.auth.forms import LoginForm
 from webapp.extensions import db
+from webapp.forms import ConfirmForm
 from webapp.models import User
 from webapp.routing import safe_next
+
+bp = Blueprint("auth", __name__)
 
 
 @cache
@@ -45,7 +48,7 @@ def login():
         wait = limits.sign_in_attempt(form.login.data)
         if wait:
             return sign_in_refused(form, wait)
-        user = db.session.scalar(db.select(User).where(User.login == form.login.data))
+        user = db.session.scalar(sa.select(User).where(User.login == form.login.data))
         password_ok = (user or _stand_in_user()).check_password(form.password.data)
         if user is not None and password_ok and user.active:
             limits.signed_in(form.login.data)

@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""The handovers blueprint: its routes, defined with it in webapp/handovers/routes.py."""
 
-bp = Blueprint("handovers", __name__)
+from webapp.handovers.routes import bp
 
-from webapp.handovers import routes  # noqa: E402, F401 - registers the routes on bp
+__all__ = ["bp"]

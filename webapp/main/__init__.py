@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""The main blueprint: its routes, defined with it in webapp/main/routes.py."""
 
-bp = Blueprint("main", __name__)
+from webapp.main.routes import bp
 
-from webapp.main import routes  # noqa: E402, F401 - registers the routes on bp
+__all__ = ["bp"]

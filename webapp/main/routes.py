@@ -1,13 +1,14 @@
 """The home page, the language switch, and the liveness and readiness checks."""
 
-from flask import abort, current_app, jsonify, redirect, session, url_for
+from flask import Blueprint, abort, current_app, jsonify, redirect, session, url_for
 from flask_login import current_user
 
 from webapp import health, i18n
 from webapp.domain.terms import Role
-from webapp.main import bp
-from webapp.main.forms import LanguageForm
+from webapp.forms import LanguageForm
 from webapp.routing import safe_next
+
+bp = Blueprint("main", __name__)
 
 
 @bp.route("/")

@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""The receipts blueprint: its routes, defined with it in webapp/receipts/routes.py."""
 
-bp = Blueprint("receipts", __name__)
+from webapp.receipts.routes import bp
 
-from webapp.receipts import routes  # noqa: E402, F401 - registers the routes on bp
+__all__ = ["bp"]

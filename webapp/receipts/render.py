@@ -26,6 +26,7 @@ from pathlib import Path
 from xml.etree.ElementTree import Element, SubElement, tostring
 
 from webapp.config import PROJECT_ROOT
+from webapp.receipts.errors import ReceiptError
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +37,7 @@ STATIC_BASE = "https://handover-static.invalid/static/"
 ALLOWED_STATIC = ("fonts/DejaVuSans.ttf", "fonts/DejaVuSans-Bold.ttf", "css/receipt.css")
 
 
-class RenderError(RuntimeError):
+class RenderError(ReceiptError):
     """The receipt could not be rendered (or not within its time budget)."""
 
 

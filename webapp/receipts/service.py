@@ -1,12 +1,14 @@
 """Receipts: render, sign, store and verify. Routes and the CLI call only this module.
 
+What can stop a receipt from being produced is a ReceiptError (webapp.receipts.errors):
+RenderError, SigningError or UnreadableReceipt.
+
 A receipt is issued in the same transaction that closes the handover, once both
 signatures exist; its bytes and SHA-256 are stored and never changed.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import secrets
@@ -21,31 +23,31 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
+import sqlalchemy as sa
 from cryptography import x509
 from flask import current_app, has_request_context, render_template, request
 from flask_babel import force_locale, gettext
 from sqlalchemy.orm import undefer
 
 from webapp import audit
+from webapp.domain.digest import sha256_hex
 from webapp.domain.privacy import initials, last_digits
 from webapp.domain.terms import DiscountSource
 from webapp.extensions import db
 from webapp.models import AuditEvent, Handover, Receipt, Signature, Signer
 from webapp.receipts import readback, render
+from webapp.receipts.errors import ReceiptError
 from webapp.receipts.render import RenderError
-from webapp.receipts.signing import SigningError, load_root, load_signer, sign_pdf
+from webapp.receipts.signing import Signed, load_root, load_signer, sign_pdf
 from webapp.receipts.trail import audit_rows
 from webapp.templating import masked_phone, qr_svg, signature_values
 
 log = logging.getLogger(__name__)
 
 
-class UnreadableReceipt(RuntimeError):
+class UnreadableReceipt(ReceiptError):
     """The signed receipt did not read back (empty fonts, missing text): not kept."""
 
-
-# What can stop a receipt from being produced; closing a job catches exactly this.
-ReceiptError = (RenderError, SigningError, UnreadableReceipt)
 
 # No 0/O, 1/I/L or U: easy to read aloud and to type from paper.
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -62,10 +64,6 @@ def new_number() -> str:
 
 def new_code() -> str:
     return f"{_random(5)}-{_random(5)}"
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def normalise_code(text: str) -> str:
@@ -99,33 +97,72 @@ class Closing:
 def prepare_receipt(handover: Handover, closing: Closing) -> Receipt:
     """Render and sign the receipt of a job about to close; return it unsaved.
 
+    The steps, each callable on its own (the benchmark times them): receipt_context,
+    receipt_html, checked_render, sign_receipt, read_back, receipt_row.
     Raises ReceiptError if it cannot be produced, and then nothing may be closed.
     """
-    config = current_app.config
     number, code = new_number(), new_code()
-    locale = handover.subscriber_locale or config["BABEL_DEFAULT_LOCALE"]
+    locale = handover.subscriber_locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     closing.events.append(
         audit.event("receipt.issued", handover=handover, details={"number": number})
     )
     with db.session.no_autoflush:
         context = receipt_context(handover, number=number, code=code, closing=closing)
-        with force_locale(locale):
-            html = render_template("receipts/receipt.html", **context)
-            # PDF readers show the signature's reason beside the receipt: same language.
-            reason = " ".join((gettext("Handover receipt"), number))
-    pdf = checked_render(html)
+        page = receipt_html(context, locale)
+    signed = sign_receipt(checked_render(page.html), page.reason)
+    read_back(signed.pdf, expected_text(handover, number))
+    return receipt_row(
+        handover, number=number, code=code, locale=locale, signed=signed,
+        issued_at=closing.closed_at,
+    )
+
+
+@dataclass(frozen=True)
+class ReceiptHtml:
+    """A receipt ready to render: its HTML, and the reason its signature gives (PDF
+    readers show it beside the receipt), both in the receipt's language."""
+
+    html: str
+    reason: str
+
+
+def receipt_html(context: dict[str, Any], locale: str) -> ReceiptHtml:
+    """Render the print template from receipt_context's values, in the locale."""
+    with force_locale(locale):
+        return ReceiptHtml(
+            html=render_template("receipts/receipt.html", **context),
+            reason=" ".join((gettext("Handover receipt"), context["number"])),
+        )
+
+
+def sign_receipt(pdf: bytes, reason: str) -> Signed:
+    """Certify the rendered receipt with the app's signing certificate (loaded once per
+    process), timestamped when a timestamp authority is configured and answers."""
+    config = current_app.config
     signer = load_signer(config["RECEIPT_SIGNING_P12"], config["RECEIPT_SIGNING_PASSPHRASE"])
-    signed = sign_pdf(
+    return sign_pdf(
         pdf, signer, reason=reason, tsa_url=config["RECEIPT_TSA_URL"],
         timestamper=config.get("RECEIPT_TIMESTAMPER"),
     )
-    read_back(signed.pdf, expected_text(handover, number))
+
+
+def receipt_row(
+    handover: Handover, *, number: str, code: str, locale: str, signed: Signed,
+    issued_at: datetime,
+) -> Receipt:
+    """Return the unsaved row that keeps the signed receipt: its bytes and their SHA-256,
+    and only a hash of its verification code."""
     return Receipt(
-        handover_id=handover.id, number=number, code_hash=_digest(normalise_code(code)),
-        locale=locale, pdf=signed.pdf, sha256=hashlib.sha256(signed.pdf).hexdigest(),
-        issued_at=closing.closed_at, timestamped=signed.timestamped,
+        handover_id=handover.id, number=number, code_hash=code_hash(code),
+        locale=locale, pdf=signed.pdf, sha256=sha256_hex(signed.pdf),
+        issued_at=issued_at, timestamped=signed.timestamped,
         timestamp_problem=signed.timestamp_problem,
     )
+
+
+def code_hash(code: str) -> str:
+    """What is stored of a verification code, however it was typed."""
+    return sha256_hex(normalise_code(code))
 
 
 def checked_render(html: str) -> bytes:
@@ -167,7 +204,7 @@ def receipt_problems(receipt: Receipt) -> list[str]:
     """Re-check a stored receipt: its bytes against their SHA-256, its signature, and
     that it reads back (fonts with glyphs, its number, account and name as text)."""
     problems = []
-    if hashlib.sha256(receipt.pdf).hexdigest() != receipt.sha256:
+    if sha256_hex(receipt.pdf) != receipt.sha256:
         problems.append("the stored bytes do not match their SHA-256")
     verdict = verify_pdf(receipt.pdf).verdict
     if verdict is not Verdict.GENUINE:
@@ -182,7 +219,7 @@ def receipt_problems(receipt: Receipt) -> list[str]:
 def stored_receipts(since: datetime | None = None) -> Iterator[Receipt]:
     """Yield every stored receipt (issued on or after `since`), oldest first, a few at a
     time so that millions fit in memory."""
-    query = db.select(Receipt).options(undefer(Receipt.pdf)).order_by(Receipt.id)
+    query = sa.select(Receipt).options(undefer(Receipt.pdf)).order_by(Receipt.id)
     if since is not None:
         query = query.where(Receipt.issued_at >= since)
     for receipt in db.session.scalars(query.execution_options(yield_per=50)):
@@ -230,21 +267,11 @@ def receipt_context(
         "verify_page": verify_page(),
         "qr": qr_svg(url),
         "issued_at": closing.closed_at,
-        "facts": {
-            name: getattr(handover, name)
-            for name in (
-                "order_number", "account_number", "contract_number", "contract_pages",
-                "subscriber_name", "phone", "address", "services", "tariff_name",
-                "monthly_fee", "billing_method", "portal_login", "documents",
-                "subscriber_signed_at",
-            )
-        } | {"closed_at": closing.closed_at},
-        "discounts": [{"source": d.source, **d.as_terms().as_dict()} for d in handover.discounts],
-        "equipment": [
-            {"kind": e.kind, "model": e.model, "serial": e.serial, "terms": e.terms,
-             "monthly_fee": e.monthly_fee}
-            for e in handover.equipment
-        ],
+        "facts": handover.recorded_facts(),
+        "signed_at": handover.subscriber_signed_at,
+        "closed_at": closing.closed_at,
+        "discounts": [(d.source, d.as_terms()) for d in handover.discounts],
+        "equipment": [e.as_row() for e in handover.equipment],
         "technician": dict(handover.technician_identity),
         "answers": [
             {"item": a.item, "confirmed": a.confirmed, "comment": a.comment}
@@ -319,8 +346,7 @@ def _issued_by_us(signature) -> bool:
 
 
 def _by_hash(data: bytes) -> Receipt | None:
-    digest = hashlib.sha256(data).hexdigest()
-    return db.session.scalar(db.select(Receipt).where(Receipt.sha256 == digest))
+    return db.session.scalar(sa.select(Receipt).where(Receipt.sha256 == sha256_hex(data)))
 
 
 def verify_pdf(data: bytes) -> Verification:
@@ -376,9 +402,9 @@ def verify_code(number: str, code: str) -> Verification:
     """Look a receipt up by its number and printed verification code."""
     wanted = normalise_code(number)
     receipt = db.session.scalar(
-        db.select(Receipt).where(Receipt.number == f"HO-{wanted[2:6]}-{wanted[6:10]}")
+        sa.select(Receipt).where(Receipt.number == f"HO-{wanted[2:6]}-{wanted[6:10]}")
     ) if len(wanted) == 10 and wanted.startswith("HO") else None
-    if receipt and hmac.compare_digest(receipt.code_hash, _digest(normalise_code(code))):
+    if receipt and hmac.compare_digest(receipt.code_hash, code_hash(code)):
         return Verification(Verdict.GENUINE, receipt)
     return Verification(Verdict.UNKNOWN)
 

@@ -21,6 +21,8 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
+from webapp.receipts.errors import ReceiptError
+
 log = logging.getLogger(__name__)
 
 FIELD_NAME = "HandoverReceipt"
@@ -30,7 +32,7 @@ RESERVED = 12_288
 RESERVED_WITH_TIMESTAMP = 24_576
 
 
-class SigningError(RuntimeError):
+class SigningError(ReceiptError):
     """The receipt could not be signed (missing or unreadable certificate)."""
 
 

@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""The subscriber blueprint: its routes, defined with it in webapp/subscriber/routes.py."""
 
-bp = Blueprint("subscriber", __name__)
+from webapp.subscriber.routes import bp
 
-from webapp.subscriber import routes  # noqa: E402, F401 - registers the routes on bp
+__all__ = ["bp"]

@@ -1,5 +1,5 @@
-from flask import Blueprint
+"""The support blueprint: its routes, defined with it in webapp/support/routes.py."""
 
-bp = Blueprint("support", __name__)
+from webapp.support.routes import bp
 
-from webapp.support import routes  # noqa: E402, F401 - registers the routes on bp
+__all__ = ["bp"]

@@ -19,15 +19,6 @@ from webapp.extensions import db
 from webapp.models import ChecklistAnswer, Discrepancy, Handover, Receipt
 from webapp.routing import one_page
 
-# Search indexes the models cannot describe (migration 0004): the FTS5 tables on
-# SQLite and the pg_trgm index on PostgreSQL. Alembic's comparison leaves them be.
-SEARCH_INDEXES = ("handover_search", "ix_handovers_search_text_trgm")
-
-
-def include_object(object_, name, type_, reflected, compare_to) -> bool:
-    """Tell Alembic which reflected objects the models account for."""
-    return not (reflected and name and name.startswith(SEARCH_INDEXES))
-
 
 class How:
     """Which reading of the query found the results."""
