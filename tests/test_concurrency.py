@@ -22,6 +22,7 @@ from tests.conftest import (
     submit_checklist,
 )
 from tests.crash import InjectedFailure, failing_after_flush, raise_injected
+from tests.tools import needs
 from webapp.extensions import db
 from webapp.models import ChecklistAnswer, Handover, Receipt
 
@@ -71,6 +72,7 @@ def signed_by_subscriber(app, technician, count: int) -> list[Handover]:
     return jobs
 
 
+@needs("pdftotext")
 def test_twenty_subscribers_and_technicians_at_once_get_twenty_receipts(app, technician):
     jobs = [make_handover(app, technician, order_number=f"ORD-{i}") for i in range(20)]
     tokens = [freeze(app, job) for job in jobs]
@@ -93,6 +95,7 @@ def test_twenty_subscribers_and_technicians_at_once_get_twenty_receipts(app, tec
         }
 
 
+@needs("pdftotext")
 def test_ten_closings_of_one_job_make_one_receipt_and_all_see_it(app, technician):
     (job,) = signed_by_subscriber(app, technician, 1)
     tablets = [app.test_client(user=technician) for _ in range(10)]
@@ -123,6 +126,7 @@ def test_ten_submissions_for_one_link_sign_once(app, technician):
     }
 
 
+@needs("pdftotext")
 def test_a_closing_holds_no_write_lock_while_its_receipt_renders(sqlite_app, monkeypatch):
     """On SQLite a slow render must not stop everyone else from writing (PostgreSQL
     locks rows, not the database)."""
@@ -192,6 +196,7 @@ def test_a_failure_before_the_subscribers_commit_leaves_the_link_usable(app, tec
     assert state(app, job.id)["status"] == "subscriber_signed"
 
 
+@needs("pdftotext")
 def test_a_failure_after_rendering_leaves_the_job_open_to_close_again(app, technician):
     app.config["PROPAGATE_EXCEPTIONS"] = False
     (job,) = signed_by_subscriber(app, technician, 1)
@@ -209,6 +214,7 @@ def test_a_failure_after_rendering_leaves_the_job_open_to_close_again(app, techn
     assert state(app, job.id)["status"] == "closed"
 
 
+@needs("pdftotext")
 def test_the_injected_failure_really_fires_between_writing_and_committing(app, technician):
     """Guard for the two tests above: the failure is raised, not swallowed."""
     (job,) = signed_by_subscriber(app, technician, 1)
@@ -216,6 +222,7 @@ def test_the_injected_failure_really_fires_between_writing_and_committing(app, t
         press(app.test_client(user=technician), job, "close", {"signature": drawn_signature()})
 
 
+@needs("pdftotext")
 def test_a_worker_killed_after_rendering_leaves_the_job_open_to_close_again(app, technician):
     (job,) = signed_by_subscriber(app, technician, 1)
     worker = subprocess.run(

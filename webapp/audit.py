@@ -1,4 +1,8 @@
-"""The one place that writes audit events."""
+"""The one place that writes audit events.
+
+Events are added to the session, never committed here: the caller's one commit
+stores them with the change they account for (the rule in webapp/extensions.py).
+"""
 
 from __future__ import annotations
 
@@ -50,8 +54,10 @@ def record(name: str, **kwargs) -> AuditEvent:
 
 
 def record_reads(handovers, details: dict[str, Any] | None = None) -> None:
-    """Account for reading these handovers' personal data (who, when, from where), and
-    store it now: a read has no change of its own to be committed with."""
+    """Account for reading these handovers' personal data (who, when, from where).
+
+    A read has no change of its own, so the view (or API handler) commits right
+    after this, before it renders anything.
+    """
     for handover in handovers:
         record("handover.viewed", handover=handover, details=details)
-    db.session.commit()

@@ -1,4 +1,23 @@
-"""Flask extensions, created unbound and attached in the application factory."""
+"""Flask extensions, created unbound and attached in the application factory.
+
+Transactions: who commits `db.session`.
+
+- Services (every module that is not a view, a CLI command or the error handler:
+  webapp/audit.py, webapp/staff.py, the */service.py and handovers/workflow.py modules, ...)
+  add and flush, and never commit or roll back: what they write is part of the
+  caller's transaction.
+- The view, CLI command or API handler commits, once per request, so a change
+  and its audit events are stored together or not at all. (The demo data, which
+  stands in for a series of requests, commits after each step.)
+- A service that raises leaves the session as it is, for the caller to roll back;
+  an exception nobody catches becomes a 500, whose handler rolls back
+  (webapp/errors.py). A service that refuses without raising (returns False or
+  an outcome) has changed nothing, so the caller may still commit what it adds
+  itself, such as the audit event of a refused submission.
+
+tests/test_layering_commits.py checks that services never call commit() or
+rollback(), and names the few modules allowed to, with the reason.
+"""
 
 import sqlite3
 

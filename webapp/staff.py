@@ -1,10 +1,15 @@
 """Staff accounts: the rules for creating and changing one, shared by the CLI, the
-administration pages and demo data."""
+administration pages and demo data.
+
+These functions change the session and never commit: the caller does (the rule
+in webapp/extensions.py)."""
 
 from __future__ import annotations
 
 import secrets
 from enum import StrEnum
+
+import sqlalchemy as sa
 
 from webapp.domain.terms import Role
 from webapp.domain.text import has_control_characters
@@ -60,7 +65,7 @@ def clean_value(name: str, value: str | None) -> str | None:
     if name == "login":
         if any(character.isspace() for character in value):
             raise StaffError(name, Problem.SPACES, "login must not contain spaces.")
-        if db.session.scalar(db.select(User.id).where(User.login == value)):
+        if db.session.scalar(sa.select(User.id).where(User.login == value)):
             raise StaffError(name, Problem.TAKEN, f"login {value!r} is already taken.")
     return value
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms import SelectChoice
@@ -16,10 +16,9 @@ from webapp.domain.search import parse_query
 from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.models import Discrepancy, Handover, User
-from webapp.receipts.routes import get_receipt_or_404, send_receipt
+from webapp.receipts.downloads import get_receipt_or_404, send_receipt
 from webapp.receipts.service import verify_pdf
 from webapp.routing import page_number, safe_next
-from webapp.support import bp
 from webapp.support.forms import ANY, NoteForm, PeriodForm, SearchForm, start_of, today
 from webapp.support.search import find
 from webapp.support.service import (
@@ -32,6 +31,8 @@ from webapp.support.service import (
     work_on,
 )
 
+bp = Blueprint("support", __name__)
+
 SUPPORT = (Role.SUPPORT, Role.ADMIN)
 QUALITY_PERIOD = timedelta(days=30)
 
@@ -39,9 +40,9 @@ QUALITY_PERIOD = timedelta(days=30)
 def technician_choices() -> list[SelectChoice]:
     """Return every technician, and anyone who did jobs as one (since given another
     role), for the search's filter."""
-    did_jobs = db.select(Handover.id).where(Handover.technician_id == User.id).exists()
+    did_jobs = sa.select(Handover.id).where(Handover.technician_id == User.id).exists()
     people = db.session.scalars(
-        db.select(User).where(sa.or_(User.role == Role.TECHNICIAN, did_jobs))
+        sa.select(User).where(sa.or_(User.role == Role.TECHNICIAN, did_jobs))
         .order_by(User.full_name)
     )
     return [SelectChoice(str(user.id), user.full_name) for user in people]
@@ -110,6 +111,7 @@ def discrepancies():
     page = page_number()
     waiting, has_next = open_discrepancies(page, per_page)
     audit.record_reads({d.handover for d in waiting})
+    db.session.commit()
     return render_template(
         "support/discrepancies.html",
         discrepancies=waiting,
@@ -131,12 +133,15 @@ def discrepancy(discrepancy_id: int):
         try:
             work_on(discrepancy, form.chosen_status(), form.note.data, current_user)
         except DiscrepancyRefused:
+            db.session.rollback()
             flash(_("This discrepancy is already resolved; nothing was changed."), "error")
             return redirect(url_for("support.discrepancy", discrepancy_id=discrepancy_id))
+        db.session.commit()
         flash(_("Saved. The receipt itself stays exactly as signed."), "success")
         return redirect(back)
     code = 400 if form.is_submitted() else 200
     audit.record_reads({discrepancy.handover})
+    db.session.commit()
     return render_template(
         "support/discrepancy.html", discrepancy=discrepancy, form=form, back=back
     ), code

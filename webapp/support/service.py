@@ -1,4 +1,8 @@
-"""Support's work on receipts: who opened them, working discrepancies, technicians' quality."""
+"""Support's work on receipts: who opened them, working discrepancies, technicians' quality.
+
+Transactions (the rule in webapp/extensions.py): these functions add and flush,
+never commit and never roll back; the view commits, and rolls back when one raises.
+"""
 
 from __future__ import annotations
 
@@ -60,10 +64,12 @@ class DiscrepancyRefused(Exception):
 
 
 def work_on(discrepancy: Discrepancy, to: DiscrepancyStatus, note: str, author: User) -> None:
-    """Mark the discrepancy contacted or resolved with a note; the receipt stays as signed.
+    """Mark the discrepancy contacted or resolved with a note, for the caller to
+    commit; the receipt stays as signed.
 
     The status changes only if it is still what the agent saw, so two agents
-    working the same discrepancy at once cannot both resolve it.
+    working the same discrepancy at once cannot both resolve it. Otherwise raise
+    DiscrepancyRefused, having changed nothing (the caller rolls back all the same).
     """
     seen = discrepancy.status
     if not discrepancy_may_move(seen, to):
@@ -75,16 +81,14 @@ def work_on(discrepancy: Discrepancy, to: DiscrepancyStatus, note: str, author: 
         .execution_options(synchronize_session=False)
     )
     if moved.rowcount != 1:
-        db.session.rollback()
         raise DiscrepancyRefused(seen)
+    db.session.refresh(discrepancy)  # the UPDATE went around the ORM
     db.session.add(DiscrepancyNote(discrepancy=discrepancy, author=author, status=to, note=note))
     audit.record(
         f"discrepancy.{to}",
         handover=discrepancy.handover,
         details={"discrepancy": discrepancy.id, "item": discrepancy.item, "from": seen},
     )
-    db.session.commit()
-    db.session.refresh(discrepancy)
 
 
 def open_discrepancies(page: int, per_page: int) -> tuple[list[Discrepancy], bool]:
