@@ -13,7 +13,7 @@ PORT ?= 5000
 run: system-packages $(VENV)/.installed $(COMPILED)
 	HANDOVER_ENV=development $(FLASK) db upgrade
 	HANDOVER_ENV=development $(FLASK) receipts dev-certificate
-	HANDOVER_ENV=development $(FLASK) demo
+	HANDOVER_ENV=development $(FLASK) demo --port $(PORT)
 	@echo "Serving Handover on http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
 	HANDOVER_ENV=development $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
@@ -64,7 +64,7 @@ $(VENV)/.test-installed: requirements-test.txt $(VENV)/.installed
 
 # Refresh the catalogs after changing user-facing strings; then translate the new ones.
 translations-extract: $(VENV)/.installed
-	$(BIN)/pybabel extract -F babel.cfg -k _l -o webapp/translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k N_ -o webapp/translations/messages.pot .
 	$(BIN)/pybabel update -i webapp/translations/messages.pot -d webapp/translations --no-fuzzy-matching --ignore-obsolete
 
 clean:

@@ -20,8 +20,11 @@ from werkzeug.security import generate_password_hash
 
 from webapp import create_app
 from webapp.config import TestingConfig
+from webapp.domain.declared import FACTS, ITEMS
+from webapp.domain.facts import example_values
 from webapp.domain.terms import Role
 from webapp.extensions import db
+from webapp.fact_forms import example_formdata
 from webapp.handovers.service import record_facts
 from webapp.models import Handover, User
 from webapp.receipts.signing import create_development_certificates
@@ -189,48 +192,26 @@ def other_technician(app):
 
 
 def valid_form(**overrides) -> dict:
-    """Return a complete, valid handover form submission as a browser sends it."""
-    data = {
-        "order_number": "ORD-1/2026",
-        "account_number": "1234567890",
-        "contract_number": "D-77/2026",
-        "contract_pages": "12",
-        "subscriber_name": "Анна Соколова",
-        "phone": "8 912 345-67-89",
-        "address": "г. Пермь, ул. Ленина, д. 5, кв. 12",
-        "services": ["internet", "tv"],
-        "tariff_name": "Домашний 500",
-        "monthly_fee": "650,00",
-        "billing_method": "credit",
-        "portal_login": "lk-1234567890",
-        "documents": ["full_contract", "settings_sheet"],
-        "discounts-0-description": "Скидка новому абоненту",
-        "discounts-0-kind": "percent",
-        "discounts-0-value": "20",
-        "discounts-0-months": "6",
-        "equipment-0-kind": "router",
-        "equipment-0-model": "TP-Link Archer C6",
-        "equipment-0-serial": "TPL-22C6-00017",
-        "equipment-0-terms": "rented",
-        "equipment-0-monthly_fee": "99",
-    }
+    """Return a complete, valid handover form submission as a browser sends it: every
+    declared fact's example, one discount and one piece of equipment."""
+    data = example_formdata(FACTS) | {"phone": "8 912 345-67-89"}  # stored as +79123456789
     data.update(overrides)
     return {key: value for key, value in data.items() if value is not None}
 
 
 def make_handover(app, technician: User, **facts) -> Handover:
-    """Store a handover for the technician, as the form would have recorded it."""
-    defaults = {
-        "order_number": "ORD-1", "account_number": "1234567890", "contract_number": "D-1",
-        "contract_pages": 10, "subscriber_name": "Pavel Orlov", "phone": "+79123456789",
-        "address": "Perm, Mira st. 10", "services": ["internet"], "tariff_name": "Home 300",
-        "monthly_fee": Decimal("500.00"), "billing_method": "credit",
+    """Store a handover for the technician, as the form would have recorded it: every
+    declared fact's example, with Pavel Orlov's details and whatever the test says."""
+    pavel = {
+        "order_number": "ORD-1", "contract_number": "D-1", "contract_pages": 10,
+        "subscriber_name": "Pavel Orlov", "address": "Perm, Mira st. 10",
+        "services": ["internet"], "tariff_name": "Home 300", "monthly_fee": Decimal("500.00"),
         "portal_login": "lk-pavel", "documents": ["full_contract"],
     }
     status = facts.pop("status", "draft")
     with app.app_context():
         handover = Handover(technician_id=technician.id, status=status)
-        record_facts(handover, defaults | facts, [], [])
+        record_facts(handover, example_values(FACTS) | pavel | facts)
         db.session.add(handover)
         return detached(handover)
 
@@ -260,13 +241,13 @@ def post_form(client, url: str, data: dict, **kwargs):
 
 def freeze(app, handover) -> str:
     """Hand the handover to the subscriber, as the technician's button does; return the token."""
-    from webapp.handovers import verification
+    from webapp.handovers import workflow
 
     with app.app_context():
         stored = db.session.get(Handover, handover.id)
-        verification.freeze(stored, app.config["SECRET_KEY"], app.config["SUBSCRIBER_LINK_TTL"])
+        workflow.freeze(stored, app.config["SECRET_KEY"], app.config["SUBSCRIBER_LINK_TTL"])
         db.session.commit()
-        return verification.link_token(stored, app.config["SECRET_KEY"])
+        return workflow.link_token(stored, app.config["SECRET_KEY"])
 
 
 def drawn_signature(strokes=None, width=320, height=160) -> str:
@@ -278,13 +259,7 @@ def drawn_signature(strokes=None, width=320, height=160) -> str:
 
 def all_yes_answers(**overrides) -> dict:
     """Return a complete subscriber submission (without the page's hidden fields)."""
-    data = {
-        item: "yes"
-        for item in (
-            "portal_access", "full_contract", "tariff", "discounts", "billing_method",
-            "equipment", "technician",
-        )
-    }
+    data = {item.key: "yes" for item in ITEMS}
     data |= {"consent": "y", "signature": drawn_signature()}
     data |= overrides
     return {key: value for key, value in data.items() if value is not None}

@@ -9,6 +9,7 @@ import secrets
 import pytest
 
 from tests.conftest import add_user, all_yes_answers, close_job, freeze, make_handover
+from tests.tools import needs
 from webapp.api.auth import create_client
 from webapp.domain.terms import Role
 from webapp.extensions import db
@@ -31,8 +32,8 @@ MATRIX = {
     ("handovers.freeze", "POST"): OWNER_ONLY,
     ("handovers.reopen", "POST"): OWNER_ONLY,
     ("handovers.close", "POST"): OWNER_ONLY,
-    ("subscriber.verify", "GET"): SPENT,
-    ("subscriber.verify", "POST"): SPENT,
+    ("subscriber.checklist", "GET"): SPENT,
+    ("subscriber.checklist", "POST"): SPENT,
     ("subscriber.receipt", "GET"): PUBLIC,
     ("support.receipt", "GET"): SUPPORT_ONLY,
     ("support.receipt_pdf", "GET"): SUPPORT_ONLY,
@@ -104,6 +105,7 @@ def test_the_matrix_names_every_route_that_takes_an_id(app):
     assert routes_with_ids(app) == named
 
 
+@needs("pdftotext")
 def test_each_person_gets_exactly_the_intended_answer_on_every_id(app, world):
     people, values = world
     clients = {name: app.test_client(user=user) for name, user in people.items()}
@@ -118,6 +120,7 @@ def test_each_person_gets_exactly_the_intended_answer_on_every_id(app, world):
     assert wrong == []
 
 
+@needs("pdftotext")
 def test_made_up_ids_tokens_and_numbers_find_nothing(app, world):
     people, _values = world
     made_up = {
@@ -131,6 +134,7 @@ def test_made_up_ids_tokens_and_numbers_find_nothing(app, world):
         assert response.status_code == 404, (endpoint, method)
 
 
+@needs("pdftotext")
 def test_api_clients_reach_only_their_scope(app, world):
     _people, values = world
     tokens = {}

@@ -6,8 +6,9 @@ from decimal import Decimal
 import pytest
 
 from webapp.domain.checklist import (
-    ANSWERED_ITEMS,
+    CORE_ITEMS,
     Answer,
+    ChecklistItem,
     DiscountTerms,
     Facts,
     Item,
@@ -103,42 +104,58 @@ def test_equipment_matches_on_the_same_serials(a, b, same):
 
 
 def facts(**overrides) -> Facts:
-    values = {
-        "portal_login": "lk-1",
-        "contract_number": "D-1",
-        "contract_pages": 12,
-        "tariff": TariffTerms("Home 500", Decimal("650")),
+    parts = {
         "application_discounts": (pct("20", 6, "New subscriber"),),
-        "sales_discounts": (),
-        "billing_method": "credit",
-        "equipment_serials": ("SN-1",),
+        "equipment": ({"kind": "router", "model": "M", "serial": "SN-1", "terms": "rented",
+                       "monthly_fee": Decimal("0")},),
         "technician": {"name": "Ivan", "employee_id": "T-1", "contractor": "NetBuild"},
     }
-    return Facts(**(values | overrides))
+    values = {
+        "portal_login": "lk-1", "contract_number": "D-1", "contract_pages": 12,
+        "tariff_name": "Home 500", "monthly_fee": Decimal("650"), "billing_method": "credit",
+        "services": ["internet"],
+    }
+    return Facts(values=values, **(parts | overrides))
 
 
 def all_yes(**overrides):
-    return {item: Answer(confirmed=True) for item in ANSWERED_ITEMS} | overrides
+    return {item.key: Answer(confirmed=True) for item in CORE_ITEMS} | overrides
+
+
+def find(facts, answers):
+    return find_discrepancies(facts, answers, CORE_ITEMS)
 
 
 def test_all_yes_and_no_sales_promises_means_no_discrepancies():
-    assert find_discrepancies(facts(), all_yes()) == []
+    assert find(facts(), all_yes()) == []
 
 
-@pytest.mark.parametrize("item", ANSWERED_ITEMS)
+@pytest.mark.parametrize("item", CORE_ITEMS, ids=lambda item: item.key)
 def test_every_no_is_a_discrepancy_with_what_was_recorded(item):
-    found = find_discrepancies(facts(), all_yes(**{item: Answer(False, comment="Not so")}))
+    found = find(facts(), all_yes(**{item.key: Answer(False, comment="Not so")}))
     assert len(found) == 1
     (discrepancy,) = found
-    assert (discrepancy.item, discrepancy.source) == (item, Source.SUBSCRIBER)
+    assert (discrepancy.item, discrepancy.source) == (item.key, Source.SUBSCRIBER)
     assert discrepancy.recorded == facts().recorded(item)
+    assert set(discrepancy.recorded) == set(item.shows)
     assert discrepancy.stated["comment"] == "Not so"
+
+
+def test_what_an_item_records_is_plain_json_with_exact_amounts():
+    tariff_item = next(item for item in CORE_ITEMS if item.key == Item.TARIFF)
+    assert facts().recorded(tariff_item) == {"tariff_name": "Home 500", "monthly_fee": "650.00"}
+
+
+def test_an_item_for_some_services_is_asked_only_where_one_of_them_is_recorded():
+    tv = ChecklistItem("tv_box", "TV box", "I received the TV box.", services=frozenset({"tv"}))
+    assert tv.applies_to(["internet", "tv"]) and not tv.applies_to(["internet"])
+    assert all(item.applies_to([]) for item in CORE_ITEMS)
 
 
 def test_a_no_on_discounts_lists_the_promises_missing_from_the_application():
     stated = (pct("20.00", 6), amount("100", None, "Free router"))
     answer = Answer(False, stated_discounts=stated)
-    found = find_discrepancies(facts(), all_yes(**{Item.DISCOUNTS: answer}))
+    found = find(facts(), all_yes(**{Item.DISCOUNTS: answer}))
     assert found[0].recorded == {
         "discounts": [
             {"description": "New subscriber", "kind": "percent", "value": "20.00", "months": 6}
@@ -152,7 +169,7 @@ def test_a_no_on_discounts_lists_the_promises_missing_from_the_application():
 
 def test_a_no_on_discounts_lists_application_discounts_the_subscriber_never_heard_of():
     answer = Answer(False, stated_discounts=(pct("20", 3),))
-    (found,) = find_discrepancies(facts(), all_yes(**{Item.DISCOUNTS: answer}))
+    (found,) = find(facts(), all_yes(**{Item.DISCOUNTS: answer}))
     assert found.stated["not_in_application"] == [pct("20", 3).as_dict()]
     assert found.stated["not_stated"] == [pct("20", 6, "New subscriber").as_dict()]
 
@@ -168,38 +185,38 @@ def test_a_no_on_tariff_keeps_the_offered_tariff_even_when_it_is_the_same():
     other = TariffTerms("Home 300", Decimal("450"))
     for stated, is_same in ((same, True), (other, False)):
         answer = Answer(False, stated_tariff=stated)
-        (found,) = find_discrepancies(facts(), all_yes(**{Item.TARIFF: answer}))
+        (found,) = find(facts(), all_yes(**{Item.TARIFF: answer}))
         assert found.stated["tariff"] == stated.as_dict()
         assert found.stated["same_as_recorded"] is is_same
 
 
 def test_a_no_on_equipment_compares_the_serials_received():
     answer = Answer(False, stated_serials=("SN-9",))
-    (found,) = find_discrepancies(facts(), all_yes(**{Item.EQUIPMENT: answer}))
+    (found,) = find(facts(), all_yes(**{Item.EQUIPMENT: answer}))
     assert found.stated["serials"] == ["SN-9"]
     assert found.stated["same_as_recorded"] is False
 
 
 def test_sales_promises_missing_from_the_application_are_found_without_any_no():
     promised = (pct("20", 6), amount("300", 1, "Installation refund"))
-    (found,) = find_discrepancies(facts(sales_discounts=promised), all_yes())
+    (found,) = find(facts(sales_discounts=promised), all_yes())
     assert (found.item, found.source) == (Item.DISCOUNTS, Source.SALES)
     assert found.stated["not_in_application"] == [amount("300", 1, "Installation refund").as_dict()]
     assert found.stated["not_promised"] == []
 
 
 def test_application_discounts_sales_never_promised_are_found_too():
-    (found,) = find_discrepancies(facts(sales_discounts=(pct("10", 6),)), all_yes())
+    (found,) = find(facts(sales_discounts=(pct("10", 6),)), all_yes())
     assert found.stated["not_promised"] == [pct("20", 6, "New subscriber").as_dict()]
 
 
 def test_sales_promises_that_match_the_application_are_no_discrepancy():
-    assert find_discrepancies(facts(sales_discounts=(pct("20.00", 6, "Promo"),)), all_yes()) == []
+    assert find(facts(sales_discounts=(pct("20.00", 6, "Promo"),)), all_yes()) == []
 
 
 def test_subscriber_and_sales_discrepancies_are_both_kept():
     answers = all_yes(**{Item.TARIFF: Answer(False, comment="Cheaper")})
-    found = find_discrepancies(facts(sales_discounts=(pct("5", 1),)), answers)
+    found = find(facts(sales_discounts=(pct("5", 1),)), answers)
     assert [(d.item, d.source) for d in found] == [
         (Item.TARIFF, Source.SUBSCRIBER), (Item.DISCOUNTS, Source.SALES)
     ]

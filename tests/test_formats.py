@@ -10,11 +10,12 @@ from flask import render_template_string
 from flask_babel import force_locale
 
 from tests.conftest import add_user, close_job, freeze, make_app, make_handover
+from tests.tools import needs
 from webapp.domain.phone import format_phone, mask_phone
 from webapp.domain.privacy import last_digits
 from webapp.domain.terms import Role
 from webapp.extensions import db
-from webapp.handovers import verification
+from webapp.handovers import workflow
 from webapp.models import Handover
 
 MOMENT = datetime(2026, 3, 5, 7, 5, tzinfo=UTC)  # 10:05 in Moscow, the default zone
@@ -119,10 +120,11 @@ def test_a_masked_phone_keeps_the_layout_of_its_language(app, technician, langua
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
+@needs("pdftotext")
 def test_the_receipt_writes_money_time_and_phone_in_the_subscriber_language(
     app, technician, monkeypatch, language
 ):
-    monkeypatch.setattr(verification, "now_utc", lambda: MOMENT)  # signed and closed then
+    monkeypatch.setattr(workflow, "now_utc", lambda: MOMENT)  # signed and closed then
     handover = job_at_moment(app, technician)
     pdf = close_job(app, technician, handover, freeze(app, handover), locale=language)
     text = pdf_text(pdf)

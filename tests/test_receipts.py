@@ -19,6 +19,7 @@ from tests.conftest import (
     signing_files,
     submit_checklist,
 )
+from tests.tools import needs
 from webapp.extensions import db
 from webapp.models import AuditEvent, Handover, Receipt
 from webapp.receipts import render
@@ -62,6 +63,7 @@ def pyhanko_status(app, pdf: bytes):
     return signature, validate_pdf_signature(signature, context)
 
 
+@needs("pdftotext")
 def test_receipt_is_certified_pades_that_pyhanko_trusts(app, receipt_pdf):
     from pyhanko.sign.fields import MDPPerm
     from pyhanko.sign.validation.status import SignatureCoverageLevel
@@ -74,6 +76,7 @@ def test_receipt_is_certified_pades_that_pyhanko_trusts(app, receipt_pdf):
     assert signature.docmdp_level == MDPPerm.NO_CHANGES
 
 
+@needs("pdfsig", "pdftotext")
 def test_pdfsig_reports_the_signature_valid_and_covering_the_whole_file(receipt_pdf, tmp_path):
     path = tmp_path / "receipt.pdf"
     path.write_bytes(receipt_pdf)
@@ -83,6 +86,7 @@ def test_pdfsig_reports_the_signature_valid_and_covering_the_whole_file(receipt_
     assert "Signature Validation: Signature is Valid." in report
 
 
+@needs("pdffonts", "pdftotext")
 def test_text_is_extractable_in_russian_with_embedded_font_subsets(receipt_pdf, tmp_path):
     text = pdftotext(receipt_pdf)
     assert "Анна Соколова" in text
@@ -96,6 +100,7 @@ def test_text_is_extractable_in_russian_with_embedded_font_subsets(receipt_pdf, 
     assert all("+Receipt-Sans" in line for line in fonts)
 
 
+@needs("pdftotext")
 def test_receipt_is_in_the_language_the_subscriber_signed_in(app, technician, job):
     handover, token = job
     text = pdftotext(close_job(app, technician, handover, token, locale="en"))
@@ -103,6 +108,7 @@ def test_receipt_is_in_the_language_the_subscriber_signed_in(app, technician, jo
     assert "Audit trail" in text
 
 
+@needs("pdftotext")
 def test_receipt_holds_every_answer_signature_and_the_audit_trail(app, receipt_pdf):
     text = pdftotext(receipt_pdf)
     with app.app_context():
@@ -116,14 +122,16 @@ def test_receipt_holds_every_answer_signature_and_the_audit_trail(app, receipt_p
     for step in ("Подписано абонентом", "Заявка закрыта", "Квитанция выдана"):
         assert step in flat  # the trail reaches the closing that produced the receipt
     assert b"/EmbeddedFile" not in receipt_pdf
-    answers = re.findall(r"^\s*(Доступ в личный кабинет|Полный договор|Тариф|Скидки|Способ расчётов"
-                         r"|Оборудование|Монтажник)\s+(Да|Нет)\b", text, re.MULTILINE)
+    answers = re.findall(r"^\s*(Доступ в личный кабинет|Экземпляр договора|Тариф|Скидки"
+                         r"|Способ расчётов|Оборудование|Монтажник)\s+(Да|Нет)\b",
+                         text, re.MULTILINE)
     assert dict(answers) == {
-        "Доступ в личный кабинет": "Да", "Полный договор": "Да", "Тариф": "Да", "Скидки": "Нет",
+        "Доступ в личный кабинет": "Да", "Экземпляр договора": "Да", "Тариф": "Да", "Скидки": "Нет",
         "Способ расчётов": "Да", "Оборудование": "Да", "Монтажник": "Да",
     }
 
 
+@needs("pdftotext")
 def test_receipt_is_stored_once_with_its_hash_and_the_subscriber_can_download_it(
     app, technician, job, receipt_pdf
 ):
@@ -146,6 +154,7 @@ def test_receipt_is_stored_once_with_its_hash_and_the_subscriber_can_download_it
     assert by == ["subscriber", "staff"]
 
 
+@needs("pdftotext")
 def test_receipt_downloads_are_refused_to_others(app, other_technician, job, receipt_pdf):
     handover, token = job
     assert app.test_client().get(f"/s/{'x' * 24}/receipt.pdf").status_code == 404
@@ -162,6 +171,7 @@ def test_receipt_downloads_are_refused_to_others(app, other_technician, job, rec
 
 @pytest.mark.parametrize("statement", ["UPDATE receipts SET number = 'HO-XXXX-XXXX'",
                                        "DELETE FROM receipts"])
+@needs("pdftotext")
 def test_a_stored_receipt_cannot_be_changed(app, receipt_pdf, statement):
     from sqlalchemy import text
     from sqlalchemy.exc import DBAPIError
@@ -173,6 +183,7 @@ def test_a_stored_receipt_cannot_be_changed(app, receipt_pdf, statement):
         assert db.session.scalars(db.select(Receipt.pdf)).one() == receipt_pdf
 
 
+@needs("pdftotext")
 def test_closing_twice_makes_one_receipt(app, technician, job, receipt_pdf):
     handover, _ = job
     tech = app.test_client(user=technician)
@@ -209,6 +220,7 @@ def upload(client, pdf: bytes, name="receipt.pdf"):
     )
 
 
+@needs("pdftotext")
 def test_the_genuine_receipt_is_confirmed_with_personal_data_masked(app, receipt_pdf):
     response = upload(app.test_client(), receipt_pdf)
     assert response.status_code == 200
@@ -232,6 +244,7 @@ def append_incremental_update(pdf: bytes) -> bytes:
     return out.getvalue()
 
 
+@needs("pdftotext")
 def test_an_appended_incremental_update_is_reported_modified(app, receipt_pdf):
     response = upload(app.test_client(), append_incremental_update(receipt_pdf))
     assert "Signed by us, but modified after signing" in response.text
@@ -240,6 +253,7 @@ def test_an_appended_incremental_update_is_reported_modified(app, receipt_pdf):
     assert number in response.text  # the original it came from is named
 
 
+@needs("pdftotext", "qpdf")
 def test_a_resaved_copy_is_not_genuine(app, receipt_pdf, tmp_path):
     original, resaved = tmp_path / "r.pdf", tmp_path / "resaved.pdf"
     original.write_bytes(receipt_pdf)
@@ -269,12 +283,14 @@ def test_a_pdf_signed_with_another_certificate_is_not_ours(app, tmp_path):
          "Not a receipt of ours"),
     ],
 )
+@needs("pdftotext")
 def test_junk_gets_a_clear_answer(app, receipt_pdf, make, answer):
     response = upload(app.test_client(), make(receipt_pdf))
     assert response.status_code == 200
     assert answer in response.text
 
 
+@needs("pdftotext", "qpdf")
 def test_an_encrypted_pdf_is_not_readable(app, receipt_pdf, tmp_path):
     original, encrypted = tmp_path / "r.pdf", tmp_path / "enc.pdf"
     original.write_bytes(receipt_pdf)
@@ -303,6 +319,7 @@ def test_an_upload_over_10_mb_gets_a_friendly_413(app):
     assert "larger than Handover accepts" in response.text
 
 
+@needs("pdftotext")
 def test_number_and_code_check_and_the_qr_link(app, receipt_pdf):
     text = pdftotext(receipt_pdf)
     with app.app_context():
@@ -319,6 +336,7 @@ def test_number_and_code_check_and_the_qr_link(app, receipt_pdf):
     assert "Not a receipt of ours" in wrong.text
 
 
+@needs("pdftotext")
 def test_cli_verifies_a_file(app, runner, receipt_pdf, tmp_path):
     genuine, modified = tmp_path / "genuine.pdf", tmp_path / "modified.pdf"
     genuine.write_bytes(receipt_pdf)
@@ -353,6 +371,7 @@ def test_the_fetcher_serves_its_fonts_and_data_uris():
     assert fetcher.fetch("data:text/plain,hello").read() == b"hello"
 
 
+@needs("pdftotext")
 def test_markup_and_file_urls_in_every_field_print_literally_and_fetch_nothing(
     app, technician, caplog
 ):
@@ -390,7 +409,9 @@ def test_markup_and_file_urls_in_every_field_print_literally_and_fetch_nothing(
     assert b"/EmbeddedFile" not in pdf
 
 
+@needs("pdftotext")
 def test_the_largest_handover_renders(app, technician):
+    from webapp.domain.checklist import DiscountTerms
     from webapp.handovers.service import record_facts
 
     long = "Ж" * 200
@@ -398,15 +419,10 @@ def test_the_largest_handover_renders(app, technician):
                              tariff_name="T" * 100, portal_login="L" * 64)
     with app.app_context():
         stored = db.session.get(Handover, handover.id)
-        facts = {name: getattr(stored, name) for name in (
-            "order_number", "account_number", "contract_number", "contract_pages",
-            "subscriber_name", "phone", "address", "services", "tariff_name", "monthly_fee",
-            "billing_method", "portal_login", "documents")}
-        discounts = [{"description": "D" * 200, "kind": "amount", "value": Decimal("999999.99"),
-                      "months": 120, "permanent": False}] * 10
+        discounts = [DiscountTerms("amount", Decimal("999999.99"), 120, "D" * 200)] * 10
         equipment = [{"kind": "router", "model": "M" * 100, "serial": f"{'S' * 60}{i:04d}",
                       "terms": "rented", "monthly_fee": Decimal("1000000")} for i in range(20)]
-        record_facts(stored, facts, discounts, equipment)
+        record_facts(stored, stored.recorded_facts(), discounts, equipment)
         db.session.commit()
     token = freeze(app, handover)
     pdf = close_job(app, technician, handover, token)
@@ -420,6 +436,7 @@ def test_the_largest_handover_renders(app, technician):
 # --- Timestamps and start-up checks ------------------------------------------------------
 
 
+@needs("pdftotext")
 def test_an_unreachable_timestamp_authority_still_gives_a_receipt(app, technician, job):
     handover, token = job
     app.config["RECEIPT_TSA_URL"] = "http://127.0.0.1:9/tsa"  # nothing listens there
@@ -431,6 +448,7 @@ def test_an_unreachable_timestamp_authority_still_gives_a_receipt(app, technicia
     assert pyhanko_status(app, pdf)[1].intact
 
 
+@needs("pdftotext")
 def test_a_local_timestamper_makes_a_b_t_receipt(app, technician, job, tmp_path):
     handover, token = job
     app.config["RECEIPT_TIMESTAMPER"] = local_timestamper(tmp_path)
@@ -485,6 +503,7 @@ def test_start_up_warns_when_harfbuzz_subsetting_is_missing(monkeypatch, caplog,
     assert "libharfbuzz-subset0" in caplog.text
 
 
+@needs("pdftotext")
 def test_the_subscriber_page_offers_the_receipt_once_the_job_is_closed(
     app, technician, job
 ):
@@ -503,6 +522,7 @@ def test_the_subscriber_page_offers_the_receipt_once_the_job_is_closed(
 
 
 
+@needs("pdftotext")
 def test_a_genuine_receipt_stays_genuine_after_its_certificate_expires(app, receipt_pdf):
     import datetime
 
@@ -538,6 +558,7 @@ def test_a_render_over_budget_fails_loudly_and_the_next_one_works(monkeypatch):
     assert slow.render("<p>next</p>").startswith(b"%PDF")
 
 
+@needs("pdftotext")
 def test_the_subscriber_can_download_after_a_late_close(app, technician, job):
     handover, token = job
     from webapp.db_types import now_utc

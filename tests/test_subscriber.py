@@ -17,6 +17,7 @@ from tests.conftest import (
     submit_checklist,
     valid_form,
 )
+from tests.tools import needs
 from webapp.db_types import now_utc
 from webapp.extensions import db
 from webapp.models import AuditEvent, ChecklistAnswer, Discount, Discrepancy, Handover, Signature
@@ -155,9 +156,9 @@ def test_bad_links_all_get_the_same_page(app, technician, handover, token, kind)
         submit_checklist(app.test_client(), token, all_yes_answers())
     elif kind == "taken_back_then_expired":
         with app.app_context():
-            from webapp.handovers import verification
+            from webapp.handovers import workflow
 
-            verification.reopen(db.session.get(Handover, handover.id))
+            workflow.reopen(db.session.get(Handover, handover.id))
             db.session.commit()
         expire(app, handover)
     path = {
@@ -440,6 +441,7 @@ def test_closing_before_the_subscriber_signs_is_refused(app, technician, handove
     assert stored(app, handover).status == "awaiting_subscriber"
 
 
+@needs("pdftotext")
 def test_technician_countersigns_and_closes(app, technician, handover, token):
     submit_checklist(app.test_client(), token, all_yes_answers())
     tech = app.test_client(user=technician)
@@ -522,10 +524,10 @@ def test_the_facts_cannot_be_taken_back_once_signed(app, technician, handover, t
         loaded = db.session.get(Handover, handover.id)  # read before the subscriber signs
         submit_checklist(app.test_client(), token, all_yes_answers())
         from webapp.domain.states import TransitionRefused
-        from webapp.handovers import verification
+        from webapp.handovers import workflow
 
         with pytest.raises(TransitionRefused):
-            verification.reopen(loaded)
+            workflow.reopen(loaded)
         assert loaded.status == "subscriber_signed"
 
     tech = app.test_client(user=technician)

@@ -6,23 +6,24 @@ import secrets
 from dataclasses import dataclass
 from decimal import Decimal
 
+import sqlalchemy as sa
 from flask import current_app
 
 from webapp import audit
-from webapp.domain.checklist import ANSWERED_ITEMS, Answer, DiscountTerms, Item
+from webapp.domain.checklist import Answer, DiscountTerms, Item
+from webapp.domain.declared import FACTS, items_for
+from webapp.domain.facts import example_values
 from webapp.domain.terms import (
     BillingMethod,
     DiscountKind,
-    Document,
     EquipmentTerms,
     EquipmentType,
     HandoverStatus,
     Role,
-    Service,
 )
 from webapp.extensions import db
 from webapp.handovers.service import record_facts
-from webapp.handovers.verification import countersign_and_close, freeze, sign_as_subscriber
+from webapp.handovers.workflow import countersign_and_close, freeze, sign_as_subscriber
 from webapp.models import Handover, User
 from webapp.staff import create_staff_user
 
@@ -48,10 +49,7 @@ _ROUTER = {
     "kind": EquipmentType.ROUTER, "model": "TP-Link Archer C6", "serial": "TPL-22C6-00017",
     "terms": EquipmentTerms.RENTED, "monthly_fee": Decimal("99.00"),
 }
-_DISCOUNT = {
-    "description": "Скидка новому абоненту", "kind": DiscountKind.PERCENT,
-    "value": Decimal("20.00"), "months": 6, "permanent": False,
-}
+_DISCOUNT = DiscountTerms(DiscountKind.PERCENT, Decimal("20.00"), 6, "Скидка новому абоненту")
 
 DEMO_HANDOVERS = (
     ("tech", HandoverStatus.DRAFT, {
@@ -79,18 +77,14 @@ DEMO_HANDOVERS = (
 
 
 def _common_facts(login: str) -> dict:
-    return {
-        "contract_pages": 12,
-        "services": [Service.INTERNET, Service.TV],
-        "portal_login": f"lk-{login}-demo",
-        "documents": [Document.FULL_CONTRACT, Document.SETTINGS_SHEET],
-    }
+    """Every declared fact's example, then what differs from job to job."""
+    return example_values(FACTS) | {"portal_login": f"lk-{login}-demo"}
 
 
 def create_demo_data() -> None:
     """Create whatever demo staff and handovers do not exist yet, then commit."""
     for staff in DEMO_STAFF:
-        if not db.session.scalar(db.select(User.id).where(User.login == staff.login)):
+        if not db.session.scalar(sa.select(User.id).where(User.login == staff.login)):
             create_staff_user(
                 login=staff.login, full_name=staff.full_name, role=staff.role,
                 password=staff.password, employee_id=staff.employee_id,
@@ -98,12 +92,12 @@ def create_demo_data() -> None:
             )
     db.session.flush()
     for login, status, facts, discounts, equipment in DEMO_HANDOVERS:
-        exists = db.select(Handover.id).where(Handover.order_number == facts["order_number"])
+        exists = sa.select(Handover.id).where(Handover.order_number == facts["order_number"])
         if db.session.scalar(exists):
             continue
-        technician = db.session.scalar(db.select(User).where(User.login == login))
+        technician = db.session.scalar(sa.select(User).where(User.login == login))
         handover = Handover(technician=technician)
-        record_facts(handover, facts | _common_facts(facts["account_number"]), discounts, equipment)
+        record_facts(handover, _common_facts(facts["account_number"]) | facts, discounts, equipment)
         db.session.add(handover)
         audit.record("handover.created", handover=handover, actor=technician,
                      details={"source": "demo"})
@@ -119,7 +113,7 @@ def _bring_to(handover: Handover, status: HandoverStatus) -> None:
     db.session.commit()
     if status == HandoverStatus.AWAITING_SUBSCRIBER:
         return
-    answers = {item: Answer(confirmed=True) for item in ANSWERED_ITEMS}
+    answers = {item.key: Answer(confirmed=True) for item in items_for(handover.services)}
     answers[Item.DISCOUNTS] = Answer(
         confirmed=False,
         comment="Обещали скидку 50% на полгода",
@@ -129,5 +123,7 @@ def _bring_to(handover: Handover, status: HandoverStatus) -> None:
         handover, facts_version=handover.facts_version, submission_id=secrets.token_urlsafe(24),
         answers=answers, drawing=None, typed_name=handover.subscriber_name,
     )
+    db.session.commit()
     if status == HandoverStatus.CLOSED:
         countersign_and_close(handover, None, handover.technician.full_name)
+        db.session.commit()

@@ -1,9 +1,10 @@
 """Human labels, in the person's language, for the domain's vocabulary."""
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
-from webapp.domain.checklist import Item
+from webapp.domain.declared import FACTS_BY_NAME, ITEMS, ITEMS_BY_KEY
 from webapp.domain.terms import (
     BillingMethod,
     DiscountKind,
@@ -18,13 +19,7 @@ from webapp.domain.terms import (
 )
 
 LABELS = {
-    Role.TECHNICIAN: _l("Technician"),  # also the checklist item "technician"
-    Item.PORTAL_ACCESS: _l("Personal account access"),
-    Item.TARIFF: _l("Tariff"),
-    Item.DISCOUNTS: _l("Discounts"),
-    Item.BILLING_METHOD: _l("Billing method"),
-    Item.EQUIPMENT: _l("Equipment"),
-    Item.CONSENT: _l("Consent"),
+    Role.TECHNICIAN: _l("Technician"),
     Role.SUPPORT: _l("Support agent"),
     Role.ADMIN: _l("Administrator"),
     HandoverStatus.DRAFT: _l("Draft"),
@@ -95,3 +90,46 @@ def label(value: str) -> str:
 def choices(vocabulary) -> list[SelectChoice]:
     """Return the options of a select field, in the vocabulary's order."""
     return [SelectChoice(term.value, LABELS[term]) for term in vocabulary]
+
+
+def item_label(key: str) -> str:
+    """Return the label of a checklist item (its own, never another vocabulary's)."""
+    item = ITEMS_BY_KEY.get(key)
+    return gettext(item.label) if item else key
+
+
+def item_choices() -> list[SelectChoice]:
+    """Return the checklist items as the options of a select field."""
+    return [SelectChoice(item.key, _l(item.label)) for item in ITEMS]
+
+
+# What a billing method means for the subscriber's money, where they confirm it.
+EXPLANATIONS = {
+    BillingMethod.CREDIT: _l(
+        "Services are charged every day, whether you use them or not. When you go away, set "
+        "a voluntary block (in your personal account or through support) so that charges stop."
+    ),
+    BillingMethod.ADVANCE: _l(
+        "You pay before each billing period. Services work while the paid period lasts; pay "
+        "for the next one in time to keep them."
+    ),
+}
+
+# The handover's parts that are not single facts, as checklist items show them.
+PART_LABELS = {
+    "discounts": _l("Discounts"),
+    "equipment": _l("Equipment"),
+    "technician": _l("Installer"),
+}
+
+
+def explanation(value: str) -> str:
+    """Return what a vocabulary value means for the subscriber, or "" if nothing."""
+    text = EXPLANATIONS.get(value)
+    return str(text) if text else ""
+
+
+def part_label(name: str) -> str:
+    """Return the label of a declared fact or of one of the handover's parts."""
+    fact = FACTS_BY_NAME.get(name)
+    return gettext(fact.label) if fact else str(PART_LABELS.get(name, name))

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint, event
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    inspect,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from webapp.db_types import Hundredths, UTCDateTime, now_utc
-from webapp.domain.checklist import DiscountTerms
+from webapp.domain.checklist import DiscountTerms, Facts
+from webapp.domain.declared import FACTS, FACTS_BY_NAME
+from webapp.domain.digest import sha256_hex
+from webapp.domain.facts import EQUIPMENT_FIELDS
 from webapp.domain.search import searchable_text
 from webapp.domain.states import EDITABLE_STATUSES
 from webapp.domain.terms import (
@@ -60,7 +74,7 @@ class User(UserMixin, db.Model):
 
     @property
     def session_stamp(self) -> str:
-        return hashlib.sha256(self.password_hash.encode()).hexdigest()[:16]
+        return sha256_hex(self.password_hash)[:16]
 
     def set_password(self, password: str) -> None:
         """Store a salted hash of the password, never the password itself."""
@@ -98,6 +112,10 @@ class Handover(db.Model):
     # Only the login handed over: Handover has nowhere to keep a portal password.
     portal_login: Mapped[str | None] = mapped_column(String(64))
     documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Declared facts without a column of their own (webapp/domain/facts.py), as JSON.
+    extra_facts: Mapped[dict[str, Any]] = mapped_column(
+        JSON, default=dict, server_default=text("'{}'")
+    )
     technician_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     status: Mapped[str] = mapped_column(String(32), default=HandoverStatus.DRAFT)
     # Bumped whenever the facts change; the subscriber confirms one version.
@@ -161,6 +179,37 @@ class Handover(db.Model):
         """Return the discounts recorded from one source, in their order."""
         return [d for d in self.discounts if d.source == source]
 
+    def fact(self, name: str) -> Any:
+        """Return one declared fact, from its column or from `extra_facts`."""
+        if name in _columns():
+            return getattr(self, name)
+        return FACTS_BY_NAME[name].from_plain((self.extra_facts or {}).get(name))
+
+    def set_fact(self, name: str, value: Any) -> None:
+        """Record one declared fact, in its column or in `extra_facts`."""
+        if name in _columns():
+            setattr(self, name, value)
+        else:  # a new dict, so the JSON column sees the change
+            self.extra_facts = {**(self.extra_facts or {}), name: FACTS_BY_NAME[name].plain(value)}
+
+    def recorded_facts(self) -> dict[str, Any]:
+        """Return every declared fact by name, in the declaration's order."""
+        return {fact.name: self.fact(fact.name) for fact in FACTS}
+
+    def as_facts(self) -> Facts:
+        """Return the recorded facts as the domain compares and shows them."""
+
+        def terms(source: DiscountSource) -> tuple[DiscountTerms, ...]:
+            return tuple(d.as_terms() for d in self.discounts_from(source))
+
+        return Facts(
+            values=self.recorded_facts(),
+            application_discounts=terms(DiscountSource.APPLICATION),
+            sales_discounts=terms(DiscountSource.SALES),
+            equipment=tuple(e.as_row() for e in self.equipment),
+            technician=self.technician_identity,
+        )
+
     @property
     def technician_identity(self) -> dict[str, str | None]:
         """Return who did the installation: frozen once handed over, live before."""
@@ -190,6 +239,12 @@ def _keep_search_text(mapper, connection, handover: Handover) -> None:
     handover.search_text = searchable_text(handover.subscriber_name or "", handover.address or "")
 
 
+@cache
+def _columns() -> frozenset[str]:
+    """Return the names of Handover's mapped columns (facts stored in their own)."""
+    return frozenset(attribute.key for attribute in inspect(Handover).column_attrs)
+
+
 class HandoverPart:
     """Columns of every row that is one of a handover's list items, kept in order."""
 
@@ -216,6 +271,14 @@ class Discount(HandoverPart, db.Model):
         """Return the discount as the domain compares and describes it."""
         return DiscountTerms(self.kind, self.value, self.months, self.description)
 
+    @classmethod
+    def from_terms(cls, terms: DiscountTerms, source: DiscountSource, position: int) -> Discount:
+        """Return a discount row for terms recorded from one source."""
+        return cls(
+            source=source, position=position, description=terms.description,
+            kind=terms.kind, value=terms.value, months=terms.months,
+        )
+
 
 class EquipmentItem(HandoverPart, db.Model):
     __tablename__ = "equipment_items"
@@ -227,6 +290,10 @@ class EquipmentItem(HandoverPart, db.Model):
     monthly_fee: Mapped[Decimal] = mapped_column("monthly_fee_hundredths", Hundredths)
 
     handover: Mapped[Handover] = relationship(back_populates="equipment")
+
+    def as_row(self) -> dict[str, Any]:
+        """Return the item as plain values, as forms, pages and the receipt show it."""
+        return {field.name: getattr(self, field.name) for field in EQUIPMENT_FIELDS}
 
 
 class ChecklistAnswer(db.Model):

@@ -20,11 +20,14 @@ from flask_babel import (
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from webapp.domain.checklist import DiscountTerms
+from webapp.domain.checklist import ChecklistItem, DiscountTerms, Facts
+from webapp.domain.declared import FACTS, FACTS_BY_NAME
+from webapp.domain.facts import SECTION_TITLES, Kind
 from webapp.domain.phone import format_phone, mask_phone
 from webapp.domain.signature import drawing_from_dict, svg_path
 from webapp.domain.terms import DiscountKind
-from webapp.labels import label
+from webapp.forms import ConfirmForm, LanguageForm
+from webapp.labels import explanation, item_label, label, part_label
 
 # CLDR keeps a currency code off the digits with a no-break space ("RUB 1,234.50"), but
 # Babel does not apply that rule (currencySpacing), so money() does.
@@ -120,11 +123,35 @@ def masked_phone(e164: str, keep: int = 4) -> str:
     return mask_phone(e164, keep, HOME_REGIONS.get(get_locale().language))
 
 
+def fact_sections() -> list[tuple[str, str, list]]:
+    """Return the declared facts by section, in order: (section, title msgid, facts)."""
+    sections: dict[str, list] = {}
+    for fact in FACTS:
+        sections.setdefault(fact.section, []).append(fact)
+    return [(section, SECTION_TITLES[section], facts) for section, facts in sections.items()]
+
+
+PLACEHOLDER = re.compile(r"%\((\w+)\)")
+
+
+def statement(item: ChecklistItem, facts: Facts) -> tuple[str, list[str]]:
+    """Return an item's statement in the page's language with the recorded values in it,
+    and the names of the values it shows that the statement does not already say."""
+    used = PLACEHOLDER.findall(item.statement)
+    values = {}
+    for name in used:
+        value, fact = facts.value(name), FACTS_BY_NAME[name]
+        values[name] = (
+            money(value) if fact.kind is Kind.MONEY
+            else phone(value) if fact.kind is Kind.PHONE
+            else label(value) if fact.kind is Kind.CHOICE
+            else value
+        )
+    return _(item.statement, **values), [name for name in item.shows if name not in used]
+
+
 def page_forms() -> dict:
     """Give every page the small forms its header needs (language, sign-out)."""
-    from webapp.auth.forms import ConfirmForm
-    from webapp.main.forms import LanguageForm
-
     if not has_request_context():
         return {}
     here = request.full_path.rstrip("?")
@@ -137,10 +164,14 @@ def page_forms() -> dict:
 def register(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.filters.update(
-        money=money, number=number, when=when, phone=phone, label=label,
+        money=money, number=number, when=when, phone=phone, label=label, item_label=item_label,
+        explanation=explanation,
         discount=discount, qr_svg=qr_svg, amount=lambda text: money(Decimal(str(text))),
         signature_values=signature_values, masked_phone=masked_phone, day=day,
         percent=lambda share: format_percent(share, "#,##0%"),
     )
-    app.jinja_env.globals.update(current_locale=lambda: str(get_locale()))
+    app.jinja_env.globals.update(
+        current_locale=lambda: str(get_locale()), fact_sections=fact_sections, declared_facts=FACTS,
+        declared_fact=FACTS_BY_NAME.__getitem__, part_label=part_label, statement=statement,
+    )
     app.context_processor(page_forms)

@@ -12,9 +12,11 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from webapp.domain.text import N_
+
 
 class Item(StrEnum):
-    """Checklist items, in the order the subscriber sees them."""
+    """The keys of the core checklist items (the table is CORE_ITEMS, below)."""
 
     PORTAL_ACCESS = "portal_access"
     FULL_CONTRACT = "full_contract"
@@ -23,11 +25,76 @@ class Item(StrEnum):
     BILLING_METHOD = "billing_method"
     EQUIPMENT = "equipment"
     TECHNICIAN = "technician"
-    CONSENT = "consent"
 
 
-# Consent is a required tick, not a Yes/No question.
-ANSWERED_ITEMS = tuple(item for item in Item if item is not Item.CONSENT)
+class Ask(StrEnum):
+    """What a No asks the subscriber to say instead, besides a comment."""
+
+    TARIFF = "tariff"  # the tariff and fee they were offered
+    DISCOUNTS = "discounts"  # the discounts they were promised
+    SERIALS = "serials"  # the serial numbers they actually received
+
+
+# Parts of a handover that are not single facts, by the names items show them under.
+PARTS = ("discounts", "equipment", "technician")
+
+
+@dataclass(frozen=True)
+class ChecklistItem:
+    """One statement the subscriber confirms with Yes or No.
+
+    `shows` names the recorded facts (or parts) the statement is about: the
+    subscriber sees them, and a No stores them with the discrepancy. The
+    statement may use them as %(name)s placeholders. `services` limits the item to
+    handovers recording one of those services; empty means every handover.
+    """
+
+    key: str
+    label: str
+    statement: str
+    shows: tuple[str, ...] = ()
+    asks: Ask | None = None
+    services: frozenset[str] = frozenset()
+
+    def applies_to(self, services: Iterable[str]) -> bool:
+        """Tell whether the item is asked of a handover recording these services."""
+        return not self.services or not self.services.isdisjoint(services)
+
+
+CORE_ITEMS = (
+    ChecklistItem(
+        Item.PORTAL_ACCESS, N_("Personal account access"),
+        N_("I received the login and password for my personal account, and I could sign in."),
+        shows=("portal_login",),
+    ),
+    ChecklistItem(
+        Item.FULL_CONTRACT, N_("Copy of the contract"),
+        N_("I received my copy of contract No. %(contract_number)s, %(contract_pages)d pages "
+           "— the full contract, not only the settings sheet."),
+        shows=("contract_number", "contract_pages"),
+    ),
+    ChecklistItem(
+        Item.TARIFF, N_("Tariff"),
+        N_("Tariff “%(tariff_name)s” at %(monthly_fee)s per month is what I was offered."),
+        shows=("tariff_name", "monthly_fee"), asks=Ask.TARIFF,
+    ),
+    ChecklistItem(
+        Item.DISCOUNTS, N_("Discounts"), N_("These are all the discounts I was promised."),
+        shows=("discounts",), asks=Ask.DISCOUNTS,
+    ),
+    ChecklistItem(
+        Item.BILLING_METHOD, N_("Billing method"), N_("The billing method was explained to me."),
+        shows=("billing_method",),
+    ),
+    ChecklistItem(
+        Item.EQUIPMENT, N_("Equipment"), N_("I received exactly this equipment."),
+        shows=("equipment",), asks=Ask.SERIALS,
+    ),
+    ChecklistItem(
+        Item.TECHNICIAN, N_("Installer"), N_("This is the person who did the installation."),
+        shows=("technician",),
+    ),
+)
 
 
 class Source(StrEnum):
@@ -120,32 +187,53 @@ def serials_match(a: Iterable[str], b: Iterable[str]) -> bool:
     return sorted(map(normalise_serial, a)) == sorted(map(normalise_serial, b))
 
 
+def plain(value: Any) -> Any:
+    """Return a value as JSON keeps it: amounts as exact text, terms and rows as dicts."""
+    if isinstance(value, DiscountTerms | TariffTerms):
+        return value.as_dict()
+    if isinstance(value, Decimal):
+        return _exact(value)
+    if isinstance(value, Mapping):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    return value
+
+
 @dataclass(frozen=True)
 class Facts:
     """What the technician recorded, as the subscriber is asked to confirm it."""
 
-    portal_login: str | None
-    contract_number: str
-    contract_pages: int
-    tariff: TariffTerms
-    application_discounts: tuple[DiscountTerms, ...]
-    sales_discounts: tuple[DiscountTerms, ...]
-    billing_method: str
-    equipment_serials: tuple[str, ...]
-    technician: Mapping[str, str | None]
+    values: Mapping[str, Any]  # every declared fact, by name
+    application_discounts: tuple[DiscountTerms, ...] = ()
+    sales_discounts: tuple[DiscountTerms, ...] = ()
+    equipment: tuple[Mapping[str, Any], ...] = ()  # rows: kind, model, serial, terms, fee
+    technician: Mapping[str, str | None] = field(default_factory=dict)
 
-    def recorded(self, item: Item) -> Any:
+    @property
+    def tariff(self) -> TariffTerms:
+        return TariffTerms(self.values["tariff_name"], self.values["monthly_fee"])
+
+    @property
+    def equipment_serials(self) -> tuple[str, ...]:
+        return tuple(row["serial"] for row in self.equipment)
+
+    @property
+    def services(self) -> tuple[str, ...]:
+        return tuple(self.values.get("services") or ())
+
+    def value(self, name: str) -> Any:
+        """Return a recorded fact, or one of the PARTS, by name."""
+        parts = {
+            "discounts": self.application_discounts,
+            "equipment": self.equipment,
+            "technician": self.technician,
+        }
+        return parts[name] if name in parts else self.values.get(name)
+
+    def recorded(self, item: ChecklistItem) -> dict[str, Any]:
         """Return, as plain values, what was recorded for one checklist item."""
-        return {
-            Item.PORTAL_ACCESS: {"login": self.portal_login},
-            Item.FULL_CONTRACT: {"number": self.contract_number, "pages": self.contract_pages},
-            Item.TARIFF: self.tariff.as_dict(),
-            Item.DISCOUNTS: {"discounts": [d.as_dict() for d in self.application_discounts]},
-            Item.BILLING_METHOD: {"method": self.billing_method},
-            Item.EQUIPMENT: {"serials": list(self.equipment_serials)},
-            Item.TECHNICIAN: dict(self.technician),
-            Item.CONSENT: {},
-        }[item]
+        return {name: plain(self.value(name)) for name in item.shows}
 
 
 @dataclass(frozen=True)
@@ -161,18 +249,18 @@ class Answer:
 
 @dataclass(frozen=True)
 class Discrepancy:
-    item: Item
+    item: str
     source: Source
     recorded: dict[str, Any]
     stated: dict[str, Any] = field(default_factory=dict)
 
 
-def _stated(item: Item, answer: Answer, facts: Facts) -> dict[str, Any]:
+def _stated(item: ChecklistItem, answer: Answer, facts: Facts) -> dict[str, Any]:
     stated: dict[str, Any] = {"answer": "no", "comment": answer.comment}
-    if item is Item.TARIFF and answer.stated_tariff is not None:
+    if item.asks is Ask.TARIFF and answer.stated_tariff is not None:
         stated["tariff"] = answer.stated_tariff.as_dict()
         stated["same_as_recorded"] = answer.stated_tariff.matches(facts.tariff)
-    elif item is Item.DISCOUNTS and answer.stated_discounts:
+    elif item.asks is Ask.DISCOUNTS and answer.stated_discounts:
         stated["discounts"] = [d.as_dict() for d in answer.stated_discounts]
         stated["not_in_application"] = [
             d.as_dict() for d in unmatched(answer.stated_discounts, facts.application_discounts)
@@ -180,7 +268,7 @@ def _stated(item: Item, answer: Answer, facts: Facts) -> dict[str, Any]:
         stated["not_stated"] = [
             d.as_dict() for d in unmatched(facts.application_discounts, answer.stated_discounts)
         ]
-    elif item is Item.EQUIPMENT and answer.stated_serials:
+    elif item.asks is Ask.SERIALS and answer.stated_serials:
         stated["serials"] = list(answer.stated_serials)
         stated["same_as_recorded"] = serials_match(answer.stated_serials, facts.equipment_serials)
     return stated
@@ -198,7 +286,7 @@ def sales_discrepancies(facts: Facts) -> list[Discrepancy]:
         Discrepancy(
             item=Item.DISCOUNTS,
             source=Source.SALES,
-            recorded=facts.recorded(Item.DISCOUNTS),
+            recorded={"discounts": plain(facts.application_discounts)},
             stated={
                 "discounts": [d.as_dict() for d in facts.sales_discounts],
                 "not_in_application": [d.as_dict() for d in missing],
@@ -208,15 +296,17 @@ def sales_discrepancies(facts: Facts) -> list[Discrepancy]:
     ]
 
 
-def find_discrepancies(facts: Facts, answers: Mapping[Item, Answer]) -> list[Discrepancy]:
-    """Return every discrepancy: each No from the subscriber, then sales' promises.
+def find_discrepancies(
+    facts: Facts, answers: Mapping[str, Answer], items: Iterable[ChecklistItem]
+) -> list[Discrepancy]:
+    """Return every discrepancy: each No to one of the items, then sales' promises.
 
     A No is always a discrepancy, even when what the subscriber states turns out
     to match the record: they disagreed, and support should hear about it.
     """
     found = [
-        Discrepancy(item, Source.SUBSCRIBER, facts.recorded(item), _stated(item, answer, facts))
-        for item in ANSWERED_ITEMS
-        if (answer := answers.get(item)) is not None and not answer.confirmed
+        Discrepancy(item.key, Source.SUBSCRIBER, facts.recorded(item), _stated(item, answer, facts))
+        for item in items
+        if (answer := answers.get(item.key)) is not None and not answer.confirmed
     ]
     return found + sales_discrepancies(facts)

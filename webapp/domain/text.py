@@ -12,3 +12,8 @@ _REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zl", "Zp"})
 def has_control_characters(text: str) -> bool:
     """Tell whether the text holds control, invisible-format or line-separator characters."""
     return any(unicodedata.category(ch) in _REFUSED_CATEGORIES for ch in text)
+
+
+def N_(message: str) -> str:
+    """Mark a message id for the catalogs; it is translated where it is shown."""
+    return message

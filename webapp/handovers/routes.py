@@ -1,6 +1,7 @@
 """The technician's jobs: list, create, view and edit handovers."""
 
-from flask import abort, current_app, flash, jsonify, redirect, render_template, url_for
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -11,13 +12,15 @@ from webapp.access import roles_required
 from webapp.domain.states import Action, TransitionRefused, allows
 from webapp.domain.terms import HandoverStatus, Role
 from webapp.extensions import db
-from webapp.handovers import bp, verification
+from webapp.handovers import workflow
 from webapp.handovers.forms import ConfirmActionForm, CountersignForm, HandoverForm
-from webapp.handovers.service import form_data, record_facts
+from webapp.handovers.service import record_facts, recorded
 from webapp.models import Handover
-from webapp.receipts.routes import send_receipt
+from webapp.receipts.downloads import send_receipt
 from webapp.receipts.service import ReceiptError
 from webapp.routing import numbered_page
+
+bp = Blueprint("handovers", __name__)
 
 STAFF = (Role.TECHNICIAN, Role.SUPPORT, Role.ADMIN)
 CHANGED_MEANWHILE = _l(
@@ -37,7 +40,7 @@ REFUSED = {
 
 def visible_handovers():
     """Return a query for the handovers the signed-in user may see."""
-    query = db.select(Handover)
+    query = sa.select(Handover)
     if current_user.has_role(Role.TECHNICIAN):
         query = query.where(Handover.technician_id == current_user.id)
     return query
@@ -60,7 +63,7 @@ def get_own_handover_or_404(public_id: str) -> Handover:
 
 
 def _save(form: HandoverForm, handover: Handover) -> list[str]:
-    return record_facts(handover, form.facts(), form.discounts.filled(), form.equipment.filled())
+    return record_facts(handover, form.facts(), form.discount_terms(), form.equipment.filled())
 
 
 @bp.route("/")
@@ -95,6 +98,7 @@ def detail(public_id: str):
     if handover.technician_id != current_user.id:
         # Staff reading someone else's job see personal data: that is accounted for.
         audit.record_reads([handover])
+        db.session.commit()
     return render_detail(handover)
 
 
@@ -103,8 +107,8 @@ def render_detail(handover: Handover, countersign_form: CountersignForm | None =
     own = handover.technician_id == current_user.id
     link = None
     if own and handover.status == HandoverStatus.AWAITING_SUBSCRIBER:
-        token = verification.link_token(handover, current_app.config["SECRET_KEY"])
-        link = url_for("subscriber.verify", token=token, _external=True)
+        token = workflow.link_token(handover, current_app.config["SECRET_KEY"])
+        link = url_for("subscriber.checklist", token=token, _external=True)
     page = render_template(
         "handovers/detail.html",
         handover=handover,
@@ -142,13 +146,13 @@ def change_state(public_id: str, action: Action):
         abort(400)
     try:
         if action is Action.FREEZE:
-            verification.freeze(
+            workflow.freeze(
                 handover,
                 current_app.config["SECRET_KEY"],
                 current_app.config["SUBSCRIBER_LINK_TTL"],
             )
         else:
-            verification.reopen(handover)
+            workflow.reopen(handover)
     except TransitionRefused:
         db.session.rollback()
         flash(REFUSED[action], "error")
@@ -170,16 +174,19 @@ def close(public_id: str):
     if not form.validate_on_submit():
         return render_detail(handover, form, 400)
     try:
-        closed = verification.countersign_and_close(
+        closed = workflow.countersign_and_close(
             handover, form.drawing(), form.typed_name.data
         )
     except ReceiptError:
+        db.session.rollback()
         current_app.logger.exception("receipt for a handover could not be produced")
         flash(RECEIPT_FAILED, "error")
         return redirect(url_for("handovers.detail", public_id=public_id))
     if closed:
+        db.session.commit()
         flash(_("The job is closed. The signed receipt is ready."), "success")
     else:
+        db.session.rollback()
         flash(REFUSED[Action.CLOSE], "error")
     return redirect(url_for("handovers.detail", public_id=public_id))
 
@@ -191,7 +198,7 @@ def edit(public_id: str):
     if not handover.is_editable:
         flash(_("These facts are with the subscriber. Take them back to edit them."), "error")
         return redirect(url_for("handovers.detail", public_id=public_id))
-    form = HandoverForm(data=form_data(handover))
+    form = HandoverForm.editing(recorded(handover))
     if form.validate_on_submit():
         changed = _save(form, handover)
         if changed:

@@ -1,15 +1,21 @@
-"""The subscriber's checklist: Yes or No per item, what they say instead, consent, signature."""
+"""The subscriber's checklist: Yes or No per item, what they say instead, consent, signature.
+
+The items are the checklist table's (webapp/domain/checklist.py) that apply to the
+handover; each gets a Yes/No, a comment, and the fields its `asks` names.
+"""
 
 from __future__ import annotations
 
 import re
+from functools import cache
 
 from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice, SubmitField
 from wtforms.validators import DataRequired, InputRequired, Regexp, ValidationError
 
-from webapp.domain.checklist import ANSWERED_ITEMS, Answer, DiscountTerms, Item, TariffTerms
-from webapp.domain.money import MAX_AMOUNT
+from webapp.domain.checklist import Answer, Ask, ChecklistItem, TariffTerms
+from webapp.domain.declared import FACTS_BY_NAME, items_for
+from webapp.fact_forms import DiscountRow
 from webapp.forms import (
     CHOOSE_OFFERED,
     AmountField,
@@ -19,7 +25,6 @@ from webapp.forms import (
     amount_between,
     text_field,
 )
-from webapp.handovers.forms import ZERO, DiscountRow
 
 MAX_STATED_DISCOUNTS = 5
 SERIAL = re.compile(r"^[A-Za-z0-9-]{1,64}$")
@@ -42,34 +47,36 @@ def split_serials(text: str | None) -> tuple[str, ...]:
     return tuple(part for part in re.split(r"[\s,;]+", text or "") if part)
 
 
+def _asked_fields(ask: Ask) -> dict:
+    """Return the fields a No to an item with this `asks` adds, by name."""
+    if ask is Ask.TARIFF:
+        fee = FACTS_BY_NAME["monthly_fee"]
+        return {
+            "tariff_name_stated": text_field(
+                _l("Tariff I was offered"), FACTS_BY_NAME["tariff_name"].max_length,
+                required=False,
+            ),
+            "tariff_fee_stated": AmountField(
+                _l("Monthly fee I was offered"),
+                validators=[amount_between(fee.minimum, fee.maximum)],
+            ),
+        }
+    if ask is Ask.DISCOUNTS:
+        return {"discounts_stated": RowList(
+            DiscountRow, MAX_STATED_DISCOUNTS, label=_l("Discounts I was promised")
+        )}
+    return {"equipment_serials_stated": text_field(
+        _l("Serial numbers of what I actually received"), 500, required=False
+    )}
+
+
 class SubscriberForm(SignedForm):
+    """The fields every checklist has; subscriber_form() adds the items'."""
+
+    items: tuple[ChecklistItem, ...] = ()
+
     facts_version = WholeNumberField(validators=[InputRequired()])
     submission_id = HiddenField(validators=[Regexp(r"^[A-Za-z0-9_-]{16,64}$")])
-
-    portal_access = yes_no()
-    portal_access_comment = comment()
-    full_contract = yes_no()
-    full_contract_comment = comment()
-    tariff = yes_no()
-    tariff_comment = comment()
-    tariff_name_stated = text_field(_l("Tariff I was offered"), 100, required=False)
-    tariff_fee_stated = AmountField(
-        _l("Monthly fee I was offered"), validators=[amount_between(ZERO, MAX_AMOUNT)]
-    )
-    discounts = yes_no()
-    discounts_comment = comment()
-    discounts_stated = RowList(
-        DiscountRow, MAX_STATED_DISCOUNTS, label=_l("Discounts I was promised")
-    )
-    billing_method = yes_no()
-    billing_method_comment = comment()
-    equipment = yes_no()
-    equipment_comment = comment()
-    equipment_serials_stated = text_field(
-        _l("Serial numbers of what I actually received"), 500, required=False
-    )
-    technician = yes_no()
-    technician_comment = comment()
     consent = BooleanField(
         _l(
             "I agree to the processing of the personal data in this receipt, and that my "
@@ -83,9 +90,9 @@ class SubscriberForm(SignedForm):
         super().validate(extra_validators)
         # What a subscriber says instead only counts on a No; on a Yes it is ignored,
         # so a half-filled "instead" box must not block signing.
-        for item, names in STATED_FIELDS.items():
-            if self[item].data == "yes":
-                for name in names:
+        for item in self.items:
+            if self[item.key].data == "yes":
+                for name in stated_fields(item):
                     _clear_errors(self[name])
         return not self.errors
 
@@ -99,49 +106,48 @@ class SubscriberForm(SignedForm):
                 _l("Type serial numbers in Latin letters, digits and “-”, separated by commas.")
             )
 
-    def answers(self) -> dict[Item, Answer]:
-        """Return the validated answers as the domain compares them."""
+    def answers(self) -> dict[str, Answer]:
+        """Return the validated answers, by item key, as the domain compares them."""
         answers = {}
-        for item in ANSWERED_ITEMS:
-            confirmed = self[item].data == "yes"
-            answers[item] = Answer(
+        for item in self.items:
+            confirmed = self[item.key].data == "yes"
+            answers[item.key] = Answer(
                 confirmed=confirmed,
-                comment="" if confirmed else self[f"{item}_comment"].data or "",
-                **({} if confirmed else self._stated(item)),
+                comment="" if confirmed else self[f"{item.key}_comment"].data or "",
+                **({} if confirmed else self._stated(item.asks)),
             )
         return answers
 
-    def _stated(self, item: Item) -> dict:
-        if item is Item.TARIFF and self.tariff_name_stated.data:
+    def _stated(self, ask: Ask | None) -> dict:
+        if ask is Ask.TARIFF and self.tariff_name_stated.data:
             stated = TariffTerms(self.tariff_name_stated.data, self.tariff_fee_stated.data)
             return {"stated_tariff": stated}
-        if item is Item.DISCOUNTS:
-            return {
-                "stated_discounts": tuple(
-                    DiscountTerms(
-                        row["kind"], row["value"], None if row["permanent"] else row["months"],
-                        row["description"],
-                    )
-                    for row in self.discounts_stated.filled()
-                )
-            }
-        if item is Item.EQUIPMENT:
+        if ask is Ask.DISCOUNTS:
+            rows = self.discounts_stated.filled()
+            return {"stated_discounts": tuple(DiscountRow.terms_of(row) for row in rows)}
+        if ask is Ask.SERIALS:
             return {"stated_serials": split_serials(self.equipment_serials_stated.data)}
         return {}
 
 
-STATED_FIELDS = {
-    item: (f"{item}_comment", *extra)
-    for item, extra in {
-        Item.PORTAL_ACCESS: (),
-        Item.FULL_CONTRACT: (),
-        Item.TARIFF: ("tariff_name_stated", "tariff_fee_stated"),
-        Item.DISCOUNTS: ("discounts_stated",),
-        Item.BILLING_METHOD: (),
-        Item.EQUIPMENT: ("equipment_serials_stated",),
-        Item.TECHNICIAN: (),
-    }.items()
-}
+def stated_fields(item: ChecklistItem) -> tuple[str, ...]:
+    """Return the names of the fields that say what is different, for one item."""
+    return (f"{item.key}_comment", *(_asked_fields(item.asks) if item.asks else ()))
+
+
+@cache
+def subscriber_form(items: tuple[ChecklistItem, ...]) -> type[SubscriberForm]:
+    """Return the checklist form for these items (one class per set of items)."""
+    fields = {}
+    for item in items:
+        fields |= {item.key: yes_no(), f"{item.key}_comment": comment()}
+        fields |= _asked_fields(item.asks) if item.asks else {}
+    return type("SubscriberForm", (SubscriberForm,), {"items": items, **fields})
+
+
+def checklist_form(services, **kwargs) -> SubscriberForm:
+    """Return the checklist form for a handover recording these services."""
+    return subscriber_form(items_for(services))(**kwargs)
 
 
 def _clear_errors(field) -> None:

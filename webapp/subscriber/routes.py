@@ -2,7 +2,16 @@
 
 import secrets
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import get_locale
 
 from webapp import audit
@@ -10,7 +19,7 @@ from webapp.db_types import now_utc
 from webapp.domain.states import SIGNED_STATUSES
 from webapp.domain.terms import HandoverStatus
 from webapp.extensions import db
-from webapp.handovers.verification import (
+from webapp.handovers.workflow import (
     Outcome,
     find_by_token,
     is_retry,
@@ -18,9 +27,10 @@ from webapp.handovers.verification import (
     sign_as_subscriber,
 )
 from webapp.models import Handover
-from webapp.receipts.routes import send_receipt
-from webapp.subscriber import bp
-from webapp.subscriber.forms import SubscriberForm
+from webapp.receipts.downloads import send_receipt
+from webapp.subscriber.forms import SubscriberForm, checklist_form
+
+bp = Blueprint("subscriber", __name__)
 
 SIGNED_KEY = "signed_handovers"  # handovers this browser signed, to show their summary
 REMEMBERED = 10
@@ -45,7 +55,7 @@ def remember_signed(handover: Handover) -> None:
 
 
 def fresh_form(handover: Handover) -> SubscriberForm:
-    form = SubscriberForm(formdata=None)
+    form = checklist_form(handover.services, formdata=None)
     form.facts_version.data = handover.facts_version
     form.submission_id.data = secrets.token_urlsafe(24)
     return form
@@ -54,12 +64,13 @@ def fresh_form(handover: Handover) -> SubscriberForm:
 def render_checklist(handover: Handover, form: SubscriberForm, facts_changed: bool = False):
     form.discounts_stated.pad(spare=1)
     return render_template(
-        "subscriber/verify.html", handover=handover, form=form, facts_changed=facts_changed
+        "subscriber/checklist.html", handover=handover, facts=handover.as_facts(), form=form,
+        facts_changed=facts_changed,
     )
 
 
 @bp.route("/s/<token>", methods=["GET", "POST"])
-def verify(token: str):
+def checklist(token: str):
     handover = find_by_token(token)
     if handover is None:
         return unavailable()
@@ -73,13 +84,15 @@ def verify(token: str):
         db.session.commit()
         return render_checklist(handover, fresh_form(handover))
 
-    form = SubscriberForm()
+    form = checklist_form(handover.services)
     if form.facts_version.data != handover.facts_version:
         # The answers were about facts that no longer stand: start again on the new ones.
         record_submission(handover, "facts_changed")
+        db.session.commit()
         return render_checklist(handover, fresh_form(handover), facts_changed=True)
     if not form.validate_on_submit():
         record_submission(handover, "invalid", fields=sorted(form.errors))
+        db.session.commit()
         return render_checklist(handover, form), 400
 
     outcome = sign_as_subscriber(
@@ -92,9 +105,10 @@ def verify(token: str):
         locale=str(get_locale()),
     )
     record_submission(handover, outcome)
+    db.session.commit()  # the signing and its audit events together, or neither
     if outcome in (Outcome.SIGNED, Outcome.REPLAYED):
         remember_signed(handover)
-        return redirect(url_for("subscriber.verify", token=token))
+        return redirect(url_for("subscriber.checklist", token=token))
     if outcome is Outcome.FACTS_CHANGED:
         return render_checklist(handover, fresh_form(handover), facts_changed=True)
     return link_closed(handover) if outcome is Outcome.CLOSED_LINK else unavailable()
@@ -111,8 +125,8 @@ def link_closed(handover: Handover):
 
 
 def record_submission(handover: Handover, result: str, **details) -> None:
+    """Add the submission's audit event; the view commits it with the rest."""
     audit.record("subscriber.submitted", handover=handover, details={"result": result, **details})
-    db.session.commit()
 
 
 def signed_already(handover: Handover, token: str):
@@ -123,8 +137,9 @@ def signed_already(handover: Handover, token: str):
     """
     if request.method == "POST" and is_retry(handover, request.form.get("submission_id")):
         record_submission(handover, Outcome.REPLAYED)
+        db.session.commit()
         remember_signed(handover)
-        return redirect(url_for("subscriber.verify", token=token))
+        return redirect(url_for("subscriber.checklist", token=token))
     if handover.id not in session.get(SIGNED_KEY, []):
         return unavailable()
     return render_template(

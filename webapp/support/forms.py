@@ -12,10 +12,9 @@ from wtforms import SelectChoice, SelectField, SubmitField
 from wtforms.validators import ValidationError
 from wtforms.widgets import DateInput
 
-from webapp.domain.checklist import ANSWERED_ITEMS
 from webapp.domain.terms import DiscrepancyStatus, HandoverStatus
 from webapp.forms import CHOOSE_OFFERED, Form, TypedField, text_field
-from webapp.labels import choices
+from webapp.labels import choices, item_choices
 from webapp.support.search import Filters
 
 QUERY_LIMIT = 200
@@ -103,7 +102,7 @@ class SearchForm(PeriodForm):
         _l("Discrepancies"),
         [SelectChoice("yes", _l("With discrepancies")), SelectChoice("no", _l("Without"))],
     )
-    unconfirmed = optional_choice(_l("Subscriber answered No to"), choices(ANSWERED_ITEMS))
+    unconfirmed = optional_choice(_l("Subscriber answered No to"), item_choices())
 
     def filters(self) -> Filters:
         """Return the filters chosen, as the search takes them."""

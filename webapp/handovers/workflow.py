@@ -1,7 +1,12 @@
-"""The subscriber's verification: the link, freezing the facts, signing, closing.
+"""The steps of a handover: the subscriber's link, handing the facts over, taking them back,
+signing once, countersigning and closing.
 
 Routes call these functions; the rules themselves (states, comparison) live in
 webapp.domain and are used from here.
+
+Transactions (the rule in webapp/extensions.py): these functions add and flush,
+never commit and never roll back. The caller commits once (the view, the CLI
+command, the demo data) and rolls back when one of them raises.
 """
 
 from __future__ import annotations
@@ -15,18 +20,14 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+import sqlalchemy as sa
 from sqlalchemy import update
 
 from webapp import audit
 from webapp.db_types import now_utc
-from webapp.domain.checklist import (
-    Answer,
-    DiscountTerms,
-    Facts,
-    Item,
-    TariffTerms,
-    find_discrepancies,
-)
+from webapp.domain.checklist import Answer, find_discrepancies
+from webapp.domain.declared import items_for
+from webapp.domain.digest import sha256_hex
 from webapp.domain.signature import Drawing
 from webapp.domain.states import (
     SIGNED_STATUSES,
@@ -38,7 +39,8 @@ from webapp.domain.states import (
 )
 from webapp.domain.terms import DiscountSource, HandoverStatus
 from webapp.extensions import db
-from webapp.models import ChecklistAnswer, Discount, Discrepancy, Handover, Signature, Signer
+from webapp.handovers.service import add_discounts
+from webapp.models import ChecklistAnswer, Discrepancy, Handover, Signature, Signer
 from webapp.receipts.service import Closing, prepare_receipt
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{24}$")
@@ -57,7 +59,7 @@ def _token(handover_id: int, nonce: str, secret_key: str) -> str:
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return sha256_hex(token)
 
 
 def find_by_token(token: str) -> Handover | None:
@@ -65,7 +67,7 @@ def find_by_token(token: str) -> Handover | None:
     if not TOKEN_PATTERN.match(token):
         return None
     return db.session.scalar(
-        db.select(Handover).where(Handover.link_token_hash == token_hash(token))
+        sa.select(Handover).where(Handover.link_token_hash == token_hash(token))
     )
 
 
@@ -85,6 +87,9 @@ def _move(handover: Handover, action: Action, *conditions, **values) -> bool:
 
     Every change of state goes through here, so two requests racing for the same
     step (two taps, two phones, a reopen against a signing) cannot both win.
+    Either way the handover is reloaded, so the caller sees where it stands now;
+    the caller's session is left as it was (an UPDATE that matched no row changed
+    nothing), for the caller to commit or roll back.
     """
     now = now_utc()
     source = source_of(action)
@@ -99,12 +104,8 @@ def _move(handover: Handover, action: Action, *conditions, **values) -> bool:
         )
         .execution_options(synchronize_session=False)
     )
-    if moved.rowcount != 1:
-        db.session.rollback()
-        db.session.refresh(handover)
-        return False
     db.session.refresh(handover)
-    return True
+    return moved.rowcount == 1
 
 
 def freeze(handover: Handover, secret_key: str, ttl: timedelta) -> None:
@@ -146,25 +147,6 @@ def reopen(handover: Handover) -> None:
     audit.record("handover.reopened", handover=handover)
 
 
-def facts_of(handover: Handover) -> Facts:
-    """Return the recorded facts as the domain compares them."""
-
-    def terms(source: DiscountSource) -> tuple[DiscountTerms, ...]:
-        return tuple(d.as_terms() for d in handover.discounts_from(source))
-
-    return Facts(
-        portal_login=handover.portal_login,
-        contract_number=handover.contract_number,
-        contract_pages=handover.contract_pages,
-        tariff=TariffTerms(handover.tariff_name, handover.monthly_fee),
-        application_discounts=terms(DiscountSource.APPLICATION),
-        sales_discounts=terms(DiscountSource.SALES),
-        billing_method=handover.billing_method,
-        equipment_serials=tuple(e.serial for e in handover.equipment),
-        technician=handover.technician_identity,
-    )
-
-
 class Outcome(StrEnum):
     SIGNED = "signed"  # this submission signed the handover
     REPLAYED = "replayed"  # this very submission had already signed it (a retry)
@@ -189,16 +171,17 @@ def sign_as_subscriber(
     *,
     facts_version: int,
     submission_id: str,
-    answers: Mapping[Item, Answer],
+    answers: Mapping[str, Answer],
     drawing: Drawing | None,
     typed_name: str | None,
     locale: str | None = None,
 ) -> Outcome:
-    """Record the subscriber's answers and signature exactly once.
+    """Record the subscriber's answers and signature exactly once; the caller commits.
 
     A conditional UPDATE moves the handover out of `awaiting_subscriber`; only
     the one submission whose UPDATE changes the row goes on to store anything,
-    so two taps, two tabs or two phones cannot sign twice.
+    so two taps, two tabs or two phones cannot sign twice: the losers' UPDATE
+    waits for the winner's commit, then matches no row.
     """
     signed = _move(
         handover,
@@ -212,7 +195,7 @@ def sign_as_subscriber(
     if not signed:
         return _why_not_signed(handover, facts_version, submission_id)
 
-    facts = facts_of(handover)
+    facts = handover.as_facts()
     for item, answer in answers.items():
         handover.answers.append(
             ChecklistAnswer(
@@ -222,17 +205,11 @@ def sign_as_subscriber(
                 stated=_stated_values(answer),
             )
         )
-    handover.discounts.extend(
-        Discount(
-            source=DiscountSource.SUBSCRIBER, position=position, description=d.description,
-            kind=d.kind, value=d.value, months=d.months,
-        )
-        for position, d in enumerate(
-            answers[Item.DISCOUNTS].stated_discounts if Item.DISCOUNTS in answers else ()
-        )
-    )
+    add_discounts(handover, DiscountSource.SUBSCRIBER, (
+        terms for answer in answers.values() for terms in answer.stated_discounts
+    ))
     handover.signatures.append(_signature(Signer.SUBSCRIBER, drawing, typed_name))
-    found = find_discrepancies(facts, answers)
+    found = find_discrepancies(facts, answers, items_for(facts.services))
     handover.discrepancies.extend(
         Discrepancy(item=d.item, source=d.source, recorded=d.recorded, stated=d.stated)
         for d in found
@@ -242,7 +219,6 @@ def sign_as_subscriber(
         handover=handover,
         details={"facts_version": facts_version, "discrepancies": len(found)},
     )
-    db.session.commit()
     return Outcome.SIGNED
 
 
@@ -286,8 +262,9 @@ def closing_of(handover: Handover, drawing: Drawing | None, typed_name: str | No
 def countersign_and_close(
     handover: Handover, drawing: Drawing | None, typed_name: str | None
 ) -> bool:
-    """Add the technician's signature, close the job and store its signed receipt in
-    one transaction; False if the subscriber has not signed (or it is closed already).
+    """Add the technician's signature, close the job and add its signed receipt, for
+    the caller to commit as one transaction; False if the subscriber has not signed
+    (or it is closed already), and then there is nothing to commit.
 
     The receipt is rendered and signed first: if that fails (ReceiptError), nothing
     is written. The closing itself is conditional like signing, so a double tap
@@ -301,5 +278,4 @@ def countersign_and_close(
         return False
     handover.signatures.append(closing.countersignature)
     db.session.add_all([*closing.events, receipt])
-    db.session.commit()
     return True
