@@ -1,8 +1,10 @@
-"""API clients: bearer tokens (only their hash is kept) and the scopes they hold."""
+"""API clients: bearer tokens (only their hash is kept) and the scopes they hold.
+
+create_client and revoke_client change the session and never commit: the CLI
+command does (the rule in webapp/extensions.py)."""
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from functools import wraps
 
@@ -11,6 +13,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from webapp import limits
 from webapp.db_types import now_utc
+from webapp.domain.digest import sha256_hex
 from webapp.extensions import db, login_manager
 from webapp.models import ApiClient
 
@@ -23,7 +26,7 @@ class ApiClientError(ValueError):
 
 
 def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+    return sha256_hex(token)
 
 
 def create_client(name: str, scopes: list[str]) -> tuple[ApiClient, str]:

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import hashlib
+import http
 import json
 from datetime import timedelta
 from functools import wraps
 
 import sqlalchemy as sa
 from flask import g, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_smorest import Blueprint
 from sqlalchemy.exc import IntegrityError
-from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
 
 from webapp import audit
-from webapp.api import bp
 from webapp.api.auth import requires
-from webapp.api.problems import PROBLEM_TYPE, ApiProblem, pointers
+from webapp.api.problems import PROBLEM_TYPE, ApiProblem
 from webapp.api.schemas import (
+    RECEIPT_FACTS,
+    SEARCH_KEYS,
     HandoverIn,
     HandoverOut,
     Problem,
@@ -25,15 +27,20 @@ from webapp.api.schemas import (
     ReceiptPage,
     ReceiptQuery,
 )
+from webapp.api.smorest import JsonParser
 from webapp.db_types import now_utc
-from webapp.domain.phone import PhoneError, normalise_phone
+from webapp.domain.declared import FACTS
+from webapp.domain.digest import sha256_hex
+from webapp.domain.facts import Kind
 from webapp.domain.terms import DiscountSource, Role
 from webapp.extensions import db
-from webapp.handovers.forms import HandoverForm
-from webapp.handovers.service import record_facts
-from webapp.models import ApiClient, Discount, Handover, IdempotencyKey, Receipt, User
-from webapp.receipts.routes import get_receipt_or_404, send_receipt
+from webapp.handovers.service import add_discounts, record_facts
+from webapp.models import ApiClient, Handover, IdempotencyKey, Receipt, User
+from webapp.receipts.downloads import get_receipt_or_404, send_receipt
 from webapp.routing import one_page
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1", description="Handovers and receipts")
+bp.ARGUMENTS_PARSER = JsonParser()
 
 KEPT_FOR = timedelta(hours=48)  # at least the 24 h clients are promised
 
@@ -50,7 +57,8 @@ def idempotent(view):
     def wrapped(*args, **kwargs):
         key = request.headers.get("Idempotency-Key")
         if key is not None and not (0 < len(key) <= 255 and key.isascii() and key.isprintable()):
-            raise ApiProblem(400, "Idempotency-Key must be 1 to 255 printable ASCII characters.")
+            raise ApiProblem(400, _l("Idempotency-Key must be 1 to 255 printable ASCII "
+                                     "characters."))
         digest = request_digest()
         if key is not None and (stored := _stored(key)) is not None:
             return _replay(stored, digest)
@@ -88,7 +96,7 @@ def request_digest() -> str:
     except RecursionError:
         body = None
     data = body.encode("utf-8", "surrogatepass") if body is not None else request.get_data()
-    return hashlib.sha256(data).hexdigest()
+    return sha256_hex(data)
 
 
 def _stored(key: str) -> IdempotencyKey | None:
@@ -101,37 +109,9 @@ def _stored(key: str) -> IdempotencyKey | None:
 
 def _replay(stored: IdempotencyKey, digest: str):
     if stored.request_hash != digest:
-        raise ApiProblem(422, "This Idempotency-Key was used with a different request body.")
+        raise ApiProblem(422, _l("This Idempotency-Key was used with a different request "
+                                 "body."))
     return stored.body, stored.status_code, {"Idempotent-Replayed": "true"}
-
-
-def facts_from(data: dict) -> tuple[dict, list[dict]]:
-    """Check the order with the web form's own rules; return the facts and sales' discounts."""
-    formdata = MultiDict({
-        name: str(data[name]) for name in (
-            "order_number", "account_number", "contract_number", "contract_pages",
-            "subscriber_name", "phone", "address", "tariff_name", "monthly_fee",
-            "billing_method",
-        )
-    })
-    for service in data["services"]:
-        formdata.add("services", service)
-    for index, discount in enumerate(data["sales_discounts"]):
-        row = f"discounts-{index}-"
-        formdata.update({
-            f"{row}description": discount["description"], f"{row}kind": discount["kind"],
-            f"{row}value": str(discount["value"]),
-            f"{row}months": "" if discount["months"] is None else str(discount["months"]),
-        })
-        if discount["months"] is None:
-            formdata[f"{row}permanent"] = "y"
-    form = HandoverForm(formdata=formdata, meta={"csrf": False})
-    if not form.validate():
-        errors = dict(form.errors)
-        if "discounts" in errors:
-            errors["sales_discounts"] = errors.pop("discounts")
-        raise ApiProblem(422, "The order breaks the rules; see errors.", errors=pointers(errors))
-    return form.facts(), form.discounts.filled()
 
 
 def technician_named(name: str) -> User:
@@ -143,9 +123,9 @@ def technician_named(name: str) -> User:
         )
     ).all()
     if len(found) != 1:
-        detail = ("No active technician has this login or id." if not found else
-                  "Two technicians answer to this; name one by login.")
-        raise ApiProblem(422, "No such technician.", errors=[
+        detail = (_l("No active technician has this login or id.") if not found else
+                  _l("Two technicians answer to this; name one by login."))
+        raise ApiProblem(422, _l("No such technician."), errors=[
             {"pointer": "/technician", "detail": detail}
         ])
     return found[0]
@@ -171,41 +151,78 @@ def by_client() -> dict[str, str]:
     return {"by": "api", "client": g.api_client.name}
 
 
+def answers(*codes: int):
+    """Document the problems an operation can answer with besides its success (and the
+    422 its arguments bring): each status a component response with the Problem schema."""
+
+    def decorate(view):
+        for code in codes:
+            view = bp.alt_response(code, response=http.HTTPStatus(code).name)(view)
+        return view
+
+    return decorate
+
+
+def problem_doc(description: str) -> dict:
+    """A documented problem response with its own description."""
+    return {"description": description, "content": {PROBLEM_TYPE: {"schema": Problem}}}
+
+
+def not_from_order() -> dict:
+    """What a handover records, until the technician fills it in, for the facts the
+    order system does not send: nothing ticked of a list, else the fact's default."""
+    return {fact.name: [] if fact.kind is Kind.CHOICES else fact.default
+            for fact in FACTS if not fact.from_order}
+
+
 @bp.route("/handovers", methods=["POST"])
 @requires("orders:write")
 @idempotent
 @bp.arguments(HandoverIn)
 @bp.response(201, HandoverOut)
 @bp.alt_response(409, schema=Problem, content_type=PROBLEM_TYPE,
-                 description="A handover for this order number exists already")
-@bp.doc(parameters=[{
+                 description="A handover for this order number exists already: existing_id "
+                             "is its id")
+@answers(400, 401, 403, 413, 415, 429)
+@bp.doc(operationId="createHandover", parameters=[{
     "in": "header", "name": "Idempotency-Key",
     "description": "Send the same key again to get the first response, creating nothing.",
     "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[ -~]+$"},
-}])
+}], responses={201: {"links": {"GetHandover": {
+    "operationId": "getHandover", "parameters": {"public_id": "$response.body#/id"},
+    "description": "The handover just made",
+}}}, 422: problem_doc(
+    "The order breaks HandoverIn (errors point at each field); or its technician is no "
+    "active technician, or two (the error points at /technician); or the Idempotency-Key "
+    "was used with another body"
+), 400: problem_doc(
+    "The body is not JSON text (bad syntax, nested too deeply, a lone surrogate in a "
+    "string), or the Idempotency-Key header is malformed"
+)})
 def create_handover(order):
-    """Create a handover from an order, with the discounts sales promised."""
-    facts, sales_discounts = facts_from(order)
-    technician = technician_named(order["technician"])
-    one_at_a_time(facts["order_number"])
+    """Create a handover from an order, with the discounts sales promised.
+
+    The body keeps to HandoverIn, which states every rule of its shape. Beyond the
+    schema: the technician must be one active technician (else 422, its error at
+    /technician), and an order number is handed over once (else 409).
+    """
+    technician = technician_named(order.pop("technician"))
+    sales_discounts = order.pop("sales_discounts")
+    one_at_a_time(order["order_number"])
     existing = db.session.scalar(
-        sa.select(Handover.public_id).where(Handover.order_number == facts["order_number"])
+        sa.select(Handover.public_id).where(Handover.order_number == order["order_number"])
     )
     if existing:
-        raise ApiProblem(409, "A handover for this order exists already.", existing_id=existing)
+        raise ApiProblem(409, _l("A handover for this order exists already."),
+                         existing_id=existing)
     # Responses kept for replay hold personal data: none stays past its time.
     db.session.execute(
         sa.delete(IdempotencyKey).where(IdempotencyKey.created_at < now_utc() - KEPT_FOR)
     )
     handover = Handover(technician=technician)
     db.session.add(handover)
-    record_facts(handover, facts, [], [])
-    handover.discounts += [
-        Discount(source=DiscountSource.SALES, position=position, description=row["description"],
-                 kind=row["kind"], value=row["value"],
-                 months=None if row["permanent"] else row["months"])
-        for position, row in enumerate(sales_discounts)
-    ]
+    record_facts(handover, not_from_order() | order)
+    add_discounts(handover, DiscountSource.SALES, sales_discounts)
     db.session.flush()
     audit.record("handover.created", handover=handover, details=by_client())
     return handover
@@ -214,10 +231,13 @@ def create_handover(order):
 @bp.route("/handovers/<public_id:public_id>")
 @requires("orders:write")
 @bp.response(200, HandoverOut)
+@answers(401, 403, 404, 429)
+@bp.doc(operationId="getHandover")
 def get_handover(public_id: str):
     """Report a handover's status, its discrepancies, and its receipt number once signed."""
     handover = db.first_or_404(sa.select(Handover).where(Handover.public_id == public_id))
     audit.record_reads([handover], by_client())
+    db.session.commit()
     return handover
 
 
@@ -225,10 +245,8 @@ def receipt_json(receipt: Receipt) -> dict:
     handover = receipt.handover
     return {
         "number": receipt.number, "issued_at": receipt.issued_at,
-        "handover_id": handover.public_id, "order_number": handover.order_number,
-        "account_number": handover.account_number,
-        "contract_number": handover.contract_number,
-        "subscriber_name": handover.subscriber_name, "phone": handover.phone,
+        "handover_id": handover.public_id,
+        **{name: handover.fact(name) for name in RECEIPT_FACTS},
         "discrepancies": len(handover.discrepancies),
         "pdf": url_for("api.receipt_pdf", number=receipt.number, _external=True),
     }
@@ -238,47 +256,60 @@ def receipt_json(receipt: Receipt) -> dict:
 @requires("receipts:read")
 @bp.arguments(ReceiptQuery, location="query")
 @bp.response(200, ReceiptPage)
+@answers(401, 403, 429)
+@bp.doc(operationId="listReceipts", responses={422: problem_doc(
+    "A parameter breaks its schema, or is sent twice; errors point at each (/name)"
+), 200: {"links": {
+    "GetReceipt": {
+        "operationId": "getReceipt",
+        "parameters": {"number": "$response.body#/receipts/0/number"},
+        "description": "The first receipt listed",
+    },
+    "GetReceiptPdf": {
+        "operationId": "getReceiptPdf",
+        "parameters": {"number": "$response.body#/receipts/0/number"},
+        "description": "The first receipt listed, as its signed PDF",
+    },
+}}})
 def list_receipts(query):
-    """List receipts by account, contract or order number, or phone; newest first."""
-    conditions = [
-        getattr(Handover, name) == query[name]
-        for name in ("account_number", "contract_number", "order_number") if name in query
-    ]
-    if "phone" in query:
-        try:
-            conditions.append(Handover.phone == normalise_phone(query["phone"]))
-        except PhoneError:
-            raise ApiProblem(422, "Not a phone number.", errors=[
-                {"pointer": "/phone", "detail": "Not a valid phone number."}
-            ]) from None
-    if not conditions:
-        raise ApiProblem(422, "Say what to look for: account_number, contract_number, "
-                              "order_number or phone.")
+    """List receipts, newest first, a page at a time.
+
+    Each search key given narrows the list to receipts whose handover records that
+    account, contract or order number, or phone; with none, every receipt is listed.
+    """
+    conditions = [getattr(Handover, name) == query[name] for name in SEARCH_KEYS
+                  if name in query]
     found = (
         sa.select(Receipt).join(Handover).where(*conditions)
         .order_by(Receipt.issued_at.desc(), Receipt.id.desc())
     )
     receipts, has_next = one_page(found, query["page"], query["per_page"])
     audit.record_reads((r.handover for r in receipts), by_client())
+    db.session.commit()
     return {
         "receipts": [receipt_json(r) for r in receipts], "page": query["page"],
         "next_page": query["page"] + 1 if has_next else None,
     }
 
 
-@bp.route("/receipts/<number>")
+@bp.route("/receipts/<receipt_number:number>")
 @requires("receipts:read")
 @bp.response(200, ReceiptOut)
+@answers(401, 403, 404, 429)
+@bp.doc(operationId="getReceipt")
 def get_receipt(number: str):
     """Summarise a receipt."""
     receipt = get_receipt_or_404(number)
     audit.record_reads([receipt.handover], by_client())
+    db.session.commit()
     return receipt_json(receipt)
 
 
-@bp.route("/receipts/<number>.pdf")
+@bp.route("/receipts/<receipt_number:number>.pdf")
 @requires("receipts:read")
 @bp.response(200, {"format": "binary", "type": "string"}, content_type="application/pdf")
+@answers(401, 403, 404, 429)
+@bp.doc(operationId="getReceiptPdf")
 def receipt_pdf(number: str):
     """Give the signed PDF, byte for byte as stored."""
     receipt = get_receipt_or_404(number)
