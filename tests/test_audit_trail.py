@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import app_on, close_job, freeze, make_handover
+from tests.tools import needs
 from webapp.domain.trail import (
     FIRST_LISTED,
     LAST_LISTED,
@@ -123,6 +124,7 @@ def pdf_pages(pdf: bytes) -> list[str]:
     return result.stdout.decode().split("\f")[:-1]
 
 
+@needs("pdftotext")
 def test_thousands_of_link_opens_still_let_the_job_close_with_a_short_trail(
     unlimited_app, technician
 ):

@@ -41,12 +41,15 @@ from tests.conftest import (
     valid_form,
 )
 from tests.test_receipts import append_incremental_update
+from tests.tools import needs
 from webapp.domain.privacy import initials
 from webapp.domain.search import RECEIPT_NUMBER
 from webapp.domain.terms import DiscountKind, DiscountSource, Role
 from webapp.errors import render_error
 from webapp.extensions import db
 from webapp.models import Discount, Discrepancy, Handover, Receipt
+
+pytestmark = needs("pdftotext")
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 

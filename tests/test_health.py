@@ -16,11 +16,13 @@ from flask_migrate import downgrade
 
 from tests.conftest import SIGNING_PASSPHRASE, make_app, signing_files
 from tests.services import free_port
+from tests.tools import needs
 from webapp.extensions import db
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@needs("pdftotext")
 def test_alive_and_ready(client):
     assert client.get("/healthz").json == {"status": "ok"}
     ready = client.get("/readyz")
@@ -38,6 +40,7 @@ def test_an_unreachable_database_is_not_ready_but_the_process_is_alive():
     assert response.json["checks"]["database"] == "unreachable"
 
 
+@needs("pdftotext")
 def test_a_database_behind_the_code_is_not_ready(sqlite_app):
     with sqlite_app.app_context():
         downgrade(revision="0004")
@@ -55,6 +58,7 @@ def test_a_missing_signing_certificate_is_not_ready(sqlite_app):
     assert response.json["checks"]["signer"] == "unavailable"
 
 
+@needs("pdftotext")
 def test_gunicorn_with_the_repositorys_configuration_serves_a_ready_app(sqlite_app, tmp_path):
     database = tmp_path / "served.sqlite3"
     shutil.copy(sqlite_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"), database)

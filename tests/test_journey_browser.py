@@ -25,6 +25,7 @@ from tests.browser import (
     weigh,
 )
 from tests.conftest import add_user, freeze, make_handover
+from tests.tools import needs
 from webapp.db_types import now_utc
 from webapp.domain.terms import Role
 from webapp.extensions import db
@@ -138,6 +139,7 @@ def genuine(app, pdf: bytes) -> bool:
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
+@needs("pdftotext")
 def test_the_whole_journey(live_app, live_server, browser, staff, lang, tmp_path):
     words, url = WORDS[lang] | ui(lang), live_server.url
     journey = Journey(f"journey-{lang}")

@@ -9,9 +9,12 @@ import pytest
 
 from tests.browser import MIN_TAP, SMALL_TARGETS, new_page, sign_in
 from tests.conftest import add_user, close_job, freeze, make_handover
+from tests.tools import needs
 from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.models import Receipt
+
+pytestmark = needs("pdftotext")
 
 
 @pytest.fixture(params=[(1024, "en-US"), (360, "en-US"), (360, "ru-RU")],

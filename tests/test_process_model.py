@@ -17,8 +17,11 @@ import requests
 from tests.conftest import add_user, all_yes_answers, freeze, hidden_fields, make_handover
 from tests.services import Browser, gunicorn, press, sign_in, wait_ready
 from tests.test_receipts import run
+from tests.tools import needs
 from webapp.extensions import db
 from webapp.models import Receipt
+
+pytestmark = needs("pdffonts", "pdftoppm", "pdftotext")
 
 NAME = "Анна Соколова"
 # Small enough that a few hundred requests recycle both workers within the test.

@@ -17,6 +17,7 @@ from limits import parse
 from tests.conftest import PASSWORD, add_user, csrf_token, freeze, make_app, make_handover
 from tests.services import Browser, free_port, gunicorn, gunicorn_started, wait_exit
 from tests.services import sign_in as sign_in_over_http
+from tests.tools import needs
 from webapp import limits
 from webapp.config import Config
 from webapp.domain.terms import Role
@@ -488,6 +489,7 @@ def answered_by(server, pid: int, pids: set[int]):
             release(connection)
 
 
+@needs("pdftotext")
 def test_gunicorn_workers_count_sign_in_failures_together_in_redis(sqlite_app, redis_url):
     url = sqlite_app.config["SQLALCHEMY_DATABASE_URI"]
     add_user(sqlite_app, "tech")

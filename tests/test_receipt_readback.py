@@ -19,6 +19,7 @@ from tests.conftest import (
     press,
     submit_checklist,
 )
+from tests.tools import needs
 from webapp.extensions import db
 from webapp.models import Handover, Receipt
 from webapp.receipts import readback, render, service
@@ -76,6 +77,7 @@ def stored_state(app, handover) -> tuple[str, int]:
         return status, db.session.query(Receipt).filter_by(handover_id=handover.id).count()
 
 
+@needs("pdftotext")
 def test_an_unreadable_receipt_is_not_kept_and_the_job_stays_closable(
     app, technician, signed_job, fonts, caplog, monkeypatch
 ):
@@ -116,6 +118,7 @@ def test_a_broken_renderer_is_tried_again_only_now_and_then(app, fonts, monkeypa
     ([("receipt number", "HO-ZZZZ-ZZZZ")], "receipt number not in the extracted text"),
     ([("subscriber name", "Пётр Иванов")], "subscriber name not in the extracted text"),
 ])
+@needs("pdftotext")
 def test_the_check_names_what_a_receipt_lacks(app, technician, expected, problem):
     handover = make_handover(app, technician, subscriber_name=NAME)
     pdf = close_job(app, technician, handover, freeze(app, handover))
@@ -123,6 +126,7 @@ def test_the_check_names_what_a_receipt_lacks(app, technician, expected, problem
     assert readback.problems(pdf, expected) == [problem]
 
 
+@needs("pdftotext")
 def test_a_name_in_characters_no_font_has_still_closes(app, technician):
     """Glyphs the fonts lack print as boxes whatever happens; the rest of the name must read."""
     name = "Ли Сяо 李小龍 Ωμέγα"
@@ -131,6 +135,7 @@ def test_a_name_in_characters_no_font_has_still_closes(app, technician):
     assert "Ли Сяо" in readback.extracted_text(pdf)
 
 
+@needs("pdftotext")
 def test_receipts_audit_finds_a_stored_unreadable_receipt_and_passes_good_ones(
     app, technician, runner, fonts, monkeypatch
 ):
@@ -160,6 +165,7 @@ def test_receipts_audit_finds_a_stored_unreadable_receipt_and_passes_good_ones(
     assert since_tomorrow.exit_code == 0 and since_tomorrow.output == "Receipts: 0 checked, 0 bad\n"
 
 
+@needs("pdftotext")
 def test_receipts_audit_passes_a_database_of_good_receipts(app, technician, runner):
     for order in ("ORD-1", "ORD-2"):
         handover = make_handover(app, technician, subscriber_name=NAME, order_number=order)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from tests.conftest import add_user, all_yes_answers, close_job, csrf_token, freeze, make_handover
+from tests.tools import needs
 from webapp.db_types import now_utc
 from webapp.domain.terms import Role
 from webapp.extensions import db
@@ -102,6 +103,7 @@ def test_a_caller_is_found_by_any_number_they_have(app, technician, support, que
     assert found(support, query) == ["Анна Соколова"]
 
 
+@needs("pdftotext")
 def test_a_receipt_number_finds_its_handover_in_any_case(app, technician, support):
     _handover, receipt = closed_with_receipt(app, technician, subscriber_name="Анна Соколова")
     make_handover(app, technician, subscriber_name="Someone Else", account_number="5555555555")
@@ -296,6 +298,7 @@ def disputed(app, technician):
     return closed_with_receipt(app, technician, answers, subscriber_name="Анна Соколова")
 
 
+@needs("pdftotext")
 def test_results_mark_the_receipts_with_discrepancies(app, technician, support, disputed):
     make_handover(app, technician, subscriber_name="Анна Соколова-Вторая", status="closed")
     page = support.get("/support/?q=Соколова", headers=EN).text
@@ -305,6 +308,7 @@ def test_results_mark_the_receipts_with_discrepancies(app, technician, support, 
     assert len(marked) == 1 and disputed[1].number in marked[0]
 
 
+@needs("pdftotext")
 def test_the_receipt_page_shows_discrepancies_first(support, disputed):
     _handover, receipt = disputed
     page = support.get(f"/support/receipts/{receipt.number}", headers=EN).text
@@ -318,6 +322,7 @@ def test_the_receipt_page_shows_discrepancies_first(support, disputed):
     assert "Receipt issued" in page and "Subscriber signed" in page
 
 
+@needs("pdftotext")
 def test_opening_and_downloading_a_receipt_is_recorded_and_shown_to_others(
     app, support, agent, disputed
 ):
@@ -345,6 +350,7 @@ def test_opening_and_downloading_a_receipt_is_recorded_and_shown_to_others(
 
 
 @pytest.mark.parametrize("number", ["HO-2345-6789", "ho-2345-6789", "x" * 5000, "%", "..%2F", "ыы"])
+@needs("pdftotext")
 def test_an_unknown_receipt_number_is_not_found(support, disputed, number):
     assert support.get(f"/support/receipts/{number}").status_code == 404
     assert support.get(f"/support/receipts/{number}.pdf").status_code == 404
@@ -371,6 +377,7 @@ def only_discrepancy(app) -> Discrepancy:
         return discrepancy
 
 
+@needs("pdftotext")
 def test_the_queue_lists_open_discrepancies_with_their_receipt(support, disputed):
     _handover, receipt = disputed
     page = support.get("/support/discrepancies", headers=EN).text
@@ -378,6 +385,7 @@ def test_the_queue_lists_open_discrepancies_with_their_receipt(support, disputed
     assert "Personal account access" in page
 
 
+@needs("pdftotext")
 def test_resolving_needs_a_note_and_keeps_what_was_typed(app, support, disputed):
     discrepancy = only_discrepancy(app)
     response = post_note(support, "/support/discrepancies", discrepancy, "  ", "resolved",
@@ -393,6 +401,7 @@ def test_resolving_needs_a_note_and_keeps_what_was_typed(app, support, disputed)
     assert events(app, "discrepancy.resolved") == []
 
 
+@needs("pdftotext")
 def test_a_discrepancy_is_worked_to_resolution_and_the_receipt_never_changes(
     app, support, agent, disputed
 ):
@@ -437,11 +446,13 @@ def test_an_unknown_discrepancy_is_not_found(support, number):
     assert support.post(f"/support/discrepancies/{number}").status_code == 404
 
 
+@needs("pdftotext")
 def test_a_receipt_number_in_the_address_may_be_in_lower_case(support, disputed):
     _handover, receipt = disputed
     assert support.get(f"/support/receipts/{receipt.number.lower()}").status_code == 200
 
 
+@needs("pdftotext")
 def test_support_opening_a_handover_page_is_recorded_too(app, support, agent, disputed):
     handover, receipt = disputed
     assert support.get(f"/handovers/{handover.public_id}").status_code == 200
@@ -457,6 +468,7 @@ def test_support_opening_a_handover_page_is_recorded_too(app, support, agent, di
 # Technicians' quality
 
 
+@needs("pdftotext")
 def test_quality_shows_who_leaves_logins_unconfirmed_and_links_to_the_receipts(
     app, technician, other_technician, support
 ):
@@ -520,6 +532,7 @@ def test_page_links_carry_only_the_search(app, technician, support):
         assert links and not any("_method" in link or "endpoint" in link for link in links)
 
 
+@needs("pdftotext")
 def test_reading_discrepancies_is_recorded(app, support, agent, disputed):
     discrepancy = only_discrepancy(app)
     support.get("/support/discrepancies")
@@ -528,6 +541,7 @@ def test_reading_discrepancies_is_recorded(app, support, agent, disputed):
     assert len(viewed) == 2 and {e.actor_id for e in viewed} == {agent.id}
 
 
+@needs("pdftotext")
 def test_quality_links_work_for_someone_no_longer_a_technician(app, technician, support):
     closed_with_receipt(app, technician, subscriber_name="Анна Соколова")
     with app.app_context():

@@ -14,10 +14,11 @@ from sqlalchemy import text
 from tests.conftest import TABLES, add_user, all_yes_answers, hidden_fields, make_app
 from tests.services import Browser, gunicorn, press, sign_in
 from tests.test_api import order
+from tests.tools import needs
 from webapp.extensions import db
 from webapp.models import Handover, Receipt
 
-pytestmark = pytest.mark.postgresql
+pytestmark = [pytest.mark.postgresql, needs("pdftotext")]  # gunicorn's /readyz reads a probe
 
 
 @pytest.fixture

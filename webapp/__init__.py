@@ -8,9 +8,7 @@ from typing import Any
 
 from flask import Flask
 
-from webapp.config import PROJECT_ROOT, Config, ConfigurationError, config_from_environ
-
-RECEIPT_SETTINGS = ("RECEIPT_SIGNING_P12", "RECEIPT_SIGNING_PASSPHRASE", "RECEIPT_TRUST_ROOT")
+from webapp.config import PROJECT_ROOT, Config, config_from_environ, refuse_missing_settings
 
 
 def create_app(config: type[Config] | None = None, environ: Mapping[str, Any] | None = None):
@@ -29,18 +27,8 @@ def create_app(config: type[Config] | None = None, environ: Mapping[str, Any] | 
     )
     app.config.from_object(config)
     app.config.update(config.from_environ(environ, app.instance_path))
-    if not app.config.get("SECRET_KEY"):
-        raise ConfigurationError("SECRET_KEY must be set in the environment outside development")
-    if not app.config.get("RATELIMIT_STORAGE_URI"):
-        raise ConfigurationError(
-            "RATELIMIT_STORAGE_URI must be set: redis://host:6379/0 so every app server "
-            "counts rate limits together, or memory:// for a single process"
-        )
-    missing = [name for name in RECEIPT_SETTINGS if not app.config.get(name)]
-    if missing:
-        raise ConfigurationError(
-            f"receipts cannot be signed or verified without {', '.join(missing)}"
-        )
+    # Every missing setting named in one ConfigurationError (wsgi.py prints it as one line).
+    refuse_missing_settings(app.config)
     os.makedirs(app.instance_path, exist_ok=True)
 
     register_extensions(app)

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC
 from pathlib import Path
 
 import click
-from flask import current_app
+import sqlalchemy as sa
+from flask import current_app, url_for
 from flask.cli import AppGroup, with_appcontext
 
 from webapp import audit
-from webapp.demo import DEMO_STAFF, create_demo_data
-from webapp.domain.terms import Role
+from webapp.demo import DEMO_HANDOVERS, DEMO_STAFF, create_demo_data
+from webapp.domain.states import TransitionRefused
+from webapp.domain.terms import HandoverStatus, Role
 from webapp.extensions import db
-from webapp.models import User
+from webapp.handovers import workflow
+from webapp.models import Handover, User
 from webapp.receipts.service import Verdict, receipt_problems, stored_receipts, verify_pdf
 from webapp.receipts.signing import create_development_certificates
 from webapp.staff import StaffError, create_staff_user
@@ -100,7 +104,7 @@ def create_user(login, full_name, role, employee_id, contractor) -> None:
 @click.argument("login")
 def deactivate_user(login: str) -> None:
     """Disable a staff account; its sessions stop working at the next request."""
-    user = db.session.scalar(db.select(User).where(User.login == login))
+    user = db.session.scalar(sa.select(User).where(User.login == login))
     if user is None:
         raise click.ClickException(f"No staff account with login {login!r}.")
     user.active = False
@@ -110,15 +114,65 @@ def deactivate_user(login: str) -> None:
 
 
 @click.command("demo")
+@click.option("--port", type=int, default=5000, show_default=True, envvar="FLASK_RUN_PORT",
+              help="The port `flask run` serves on, for the subscriber's link "
+                   "(PUBLIC_URL, when set, is used instead).")
 @with_appcontext
-def demo_command() -> None:
-    """Create demo staff accounts and handovers in different states (idempotent)."""
-    if current_app.config["NAME"] == "production":
-        raise click.ClickException("Demo accounts have known passwords; not in production.")
+def demo_command(port: int) -> None:
+    """Create demo staff accounts and handovers in different states (idempotent); print
+    the logins and the subscriber's link of the demo job awaiting the subscriber."""
+    if current_app.config["NAME"] == "production" or os.environ.get("SECRET_KEY"):
+        # SECRET_KEY in the environment means a server, whatever .flaskenv says.
+        raise click.ClickException("Demo accounts have known passwords; not on a server.")
     create_demo_data()
     click.echo("Demo accounts (login / password / role):")
     for staff in DEMO_STAFF:
         click.echo(f"  {staff.login:<10} {staff.password:<18} {staff.role}")
+    handover = awaiting_demo_handover()
+    if handover is None:
+        click.echo("No demo job is awaiting the subscriber now (it was signed or taken back): "
+                   "sign in as tech and press Ready for the subscriber on a job for a link.")
+        return
+    if not workflow.link_is_live(handover):
+        renew_link(handover)
+    expires = handover.link_expires_at.astimezone(UTC)
+    click.echo(f"Subscriber's link of demo job {handover.order_number}, what the subscriber "
+               f"opens on their phone (works until {expires:%Y-%m-%d %H:%M} UTC):")
+    click.echo(f"  {subscriber_url(handover, port)}")
+
+
+def awaiting_demo_handover() -> Handover | None:
+    """The demo handover that is made to wait for the subscriber, if it still does."""
+    orders = [facts["order_number"] for _login, status, facts, *_rest in DEMO_HANDOVERS
+              if status == HandoverStatus.AWAITING_SUBSCRIBER]
+    return db.session.scalar(
+        sa.select(Handover)
+        .where(Handover.order_number.in_(orders),
+               Handover.status == HandoverStatus.AWAITING_SUBSCRIBER)
+        .order_by(Handover.id).limit(1)
+    )
+
+
+def renew_link(handover: Handover) -> None:
+    """Its link expired (the demo data is days old): take the job back and hand it over
+    again, as the technician's buttons do, which opens a new link."""
+    config = current_app.config
+    try:
+        workflow.reopen(handover)
+        workflow.freeze(handover, config["SECRET_KEY"], config["SUBSCRIBER_LINK_TTL"])
+    except TransitionRefused as refused:
+        db.session.rollback()
+        raise click.ClickException(f"The demo job's link expired and could not be renewed "
+                                   f"({refused}); sign in as tech to hand it over again.") from None
+    db.session.commit()
+
+
+def subscriber_url(handover: Handover, port: int) -> str:
+    """The subscriber's link at PUBLIC_URL, or where `flask run --port PORT` serves."""
+    base = current_app.config.get("PUBLIC_URL") or f"http://127.0.0.1:{port}"
+    token = workflow.link_token(handover, current_app.config["SECRET_KEY"])
+    with current_app.test_request_context(base_url=base):
+        return url_for("subscriber.checklist", token=token, _external=True)
 
 
 receipts_cli = AppGroup("receipts", help="Receipts: signing certificate and verification.")

@@ -12,7 +12,43 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 class ConfigurationError(RuntimeError):
-    """Raised at start-up when a required setting is missing."""
+    """Raised at start-up when a required setting is missing or wrong.
+
+    Its message is one line that says what to set; `wsgi.py` prints it instead of a
+    traceback when `flask --app wsgi …` or gunicorn starts the app.
+    """
+
+    def __init__(self, message: str, missing: tuple[str, ...] = ()):
+        super().__init__(message)
+        self.missing = missing
+
+
+# What the app refuses to start without. Development and testing have their own values;
+# production takes every one of them from the environment.
+REQUIRED_SETTINGS = (
+    "SECRET_KEY", "RATELIMIT_STORAGE_URI",
+    "RECEIPT_SIGNING_P12", "RECEIPT_SIGNING_PASSPHRASE", "RECEIPT_TRUST_ROOT",
+)
+HINTS = {"RATELIMIT_STORAGE_URI": "RATELIMIT_STORAGE_URI=redis://host:6379/0, or memory:// "
+                                   "for one process"}
+
+
+def refuse_missing_settings(settings: Mapping[str, Any]) -> None:
+    """Raise one ConfigurationError naming every required setting that is not set."""
+    missing = tuple(name for name in REQUIRED_SETTINGS if not settings.get(name))
+    if not missing:
+        return
+    names = missing[0] if len(missing) == 1 else f"{', '.join(missing[:-1])} and {missing[-1]}"
+    hints = "".join(f"; {HINTS[name]}" for name in missing if name in HINTS)
+    where = settings.get("NAME", "this environment")
+    message = (
+        f"Handover cannot start in {where} without {names}: set "
+        f"{'it' if len(missing) == 1 else 'them'} in the environment "
+        f"(see README.md, Configuration{hints})"
+    )
+    if where == "production":
+        message += ", or set HANDOVER_ENV=development for a development checkout"
+    raise ConfigurationError(message, missing)
 
 
 class Config:
@@ -108,7 +144,11 @@ class Config:
             url or f"sqlite:///{Path(instance_path) / 'handover.sqlite3'}"
         )
         if environ.get("SUBSCRIBER_LINK_HOURS"):
-            hours = float(environ["SUBSCRIBER_LINK_HOURS"])
+            try:
+                hours = float(environ["SUBSCRIBER_LINK_HOURS"])
+            except ValueError:
+                message = "SUBSCRIBER_LINK_HOURS must be a number of hours"
+                raise ConfigurationError(message) from None
             settings["SUBSCRIBER_LINK_TTL"] = timedelta(hours=hours)
         for name in (
             "RECEIPT_SIGNING_P12", "RECEIPT_SIGNING_PASSPHRASE", "RECEIPT_TRUST_ROOT",
