@@ -23,9 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 import sqlalchemy as sa
 
 from webapp.db_types import now_utc
+from webapp.domain.declared import FACTS
+from webapp.domain.facts import example_values
 from webapp.domain.search import searchable_text
 from webapp.domain.terms import DiscrepancyStatus, HandoverStatus, Role
-from webapp.models import Discrepancy, Handover, Receipt, User
+from webapp.models import Discrepancy, Handover, Receipt, User, table_values
 
 SURNAMES = """Иванов Смирнов Кузнецов Попов Васильев Петров Соколов Михайлов Новиков Фёдоров
 Морозов Волков Алексеев Лебедев Семёнов Егоров Павлов Козлов Степанов Николаев Орлов Андреев
@@ -108,22 +110,22 @@ def handover_rows(
         name, place = person(rng), address(rng)
         tariff, fee = rng.choice(TARIFFS)
         created = now - timedelta(minutes=rng.randint(0, 3 * 365 * 24 * 60))
-        yield {
-            "id": n,
-            "public_id": f"seed{n:012d}",
+        facts = example_values(FACTS) | {
             "order_number": f"ORD-{n}",
             "account_number": f"{5_000_000_000 + n}",
             "contract_number": f"Д-{n}/2026",
-            "contract_pages": 12,
             "subscriber_name": name,
             "phone": f"+79{100_000_000 + n * 7 % 900_000_000:09d}",
             "address": place,
             "services": ["internet", "tv"] if n % 3 else ["internet"],
             "tariff_name": tariff,
-            "monthly_fee_hundredths": Decimal(fee) / 100,
+            "monthly_fee": Decimal(fee) / 100,
             "billing_method": "credit" if n % 4 else "advance",
             "portal_login": f"lk-{n}",
-            "documents": ["full_contract", "settings_sheet"],
+        }
+        yield table_values(facts) | {
+            "id": n,
+            "public_id": f"seed{n:012d}",
             "technician_id": technicians[n % len(technicians)],
             "status": HandoverStatus.CLOSED,
             "facts_version": 1,

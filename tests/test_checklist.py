@@ -302,3 +302,17 @@ def test_limits_themselves_are_accepted():
     strokes = [[[1, 1]] * 100] * 50  # 50 strokes, 5,000 points
     assert len(parse_drawing(drawing_json(strokes)).strokes) == 50
     assert parse_drawing(drawing_json([[[0, 0], [300, 150]]])).strokes == (((0, 0), (300, 150)),)
+
+
+def test_declarations_that_could_not_be_shown_are_refused_at_start():
+    from webapp.domain.declared import check
+    from webapp.domain.facts import CORE_FACTS, Fact, Section
+
+    with pytest.raises(ValueError, match="name of its own"):
+        check((*CORE_FACTS, Fact("technician", "Technician", Section.SUBSCRIBER)), CORE_ITEMS)
+    with pytest.raises(ValueError, match="names what is not a fact"):
+        check(CORE_FACTS, (*CORE_ITEMS, ChecklistItem("x", "X", "On floor %(floor)d.")))
+    with pytest.raises(ValueError, match="shows what no fact records"):
+        check(CORE_FACTS, (*CORE_ITEMS, ChecklistItem("x", "X", "Fine.", shows=("floor",))))
+    with pytest.raises(ValueError, match="share a key"):
+        check(CORE_FACTS, CORE_ITEMS + CORE_ITEMS[:1])

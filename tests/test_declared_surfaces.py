@@ -117,3 +117,20 @@ def test_a_fact_and_an_item_declared_beside_the_core_reach_every_surface():
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     declared = next(line for line in run.stdout.splitlines() if "declared facts:" in line)
     assert "floor" in declared.split()
+
+
+def test_a_statement_reads_what_was_recorded_and_a_dash_for_what_never_was(app):
+    from webapp.domain.checklist import ChecklistItem, Facts
+    from webapp.templating import statement
+
+    item = ChecklistItem(
+        "x", "X", "Contract %(contract_number)s, %(contract_pages)d pages, for %(services)s.",
+        shows=("contract_number", "contract_pages", "services", "portal_login"),
+    )
+    # contract_pages as a fact declared after this handover was made: nothing recorded.
+    facts = Facts(values={"contract_number": "<b>D-1</b>", "contract_pages": None,
+                          "services": ["internet", "tv"], "portal_login": None})
+    with app.test_request_context(), force_locale("en"):
+        text, more = statement(item, facts)
+    assert text == "Contract <b>D-1</b>, — pages, for Internet, TV."  # Jinja escapes it
+    assert more == ["portal_login"]

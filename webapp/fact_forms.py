@@ -20,12 +20,12 @@ from webapp.domain.facts import (
     DISCOUNT_FIELDS,
     EQUIPMENT_FIELDS,
     SECTION_TITLES,
+    WHOLE_RANGE,
     Fact,
     Kind,
     discount_value_range,
 )
 from webapp.domain.phone import PhoneError, normalise_phone
-from webapp.domain.text import N_
 from webapp.forms import (
     FILL_IN,
     AmountField,
@@ -37,8 +37,6 @@ from webapp.forms import (
     choice_field,
     text_field,
 )
-
-WHOLE_RANGE = N_("Enter a whole number from %(min)d to %(max)d.")
 
 
 def _printable(form, field) -> None:
@@ -91,12 +89,17 @@ def field_for(fact: Fact, *, required: bool | None = None):
         )
     if fact.kind is Kind.MONEY:
         first = [InputRequired(FILL_IN)] if required else []
-        return AmountField(label, validators=first + _range(fact), description=description)
+        return AmountField(
+            label, validators=first + _range(fact), description=description, render_kw=render_kw
+        )
     if fact.kind is Kind.CHOICE:
-        return choice_field(label, fact.vocabulary, default=fact.default, description=description)
+        return choice_field(
+            label, fact.vocabulary, default=fact.default, description=description,
+            render_kw=render_kw,
+        )
     message = _l(fact.required_message) if fact.required_message else FILL_IN
     return CheckboxesField(
-        label, vocabulary=fact.vocabulary, description=description,
+        label, vocabulary=fact.vocabulary, description=description, render_kw=render_kw,
         validators=[DataRequired(message)] if required else [],
     )
 
@@ -113,20 +116,26 @@ def value_of(fact: Fact, field) -> Any:
     return field.data
 
 
-def layout(form, facts: Iterable[Fact]) -> list[tuple[str, str, list[list]]]:
-    """Return the form's sections: (section, title, lines), a line being one field or
-    two half-width fields side by side."""
-    sections: dict[str, list[list]] = {}
+def lines(form, facts: Iterable[Fact]) -> list[list]:
+    """Return the facts' fields as lines: one field, or two half-width ones side by side."""
+    found: list[list] = []
     for fact in facts:
-        lines = sections.setdefault(fact.section, [])
-        last = lines[-1] if lines else None
+        last = found[-1] if found else None
         if fact.half and last and len(last) == 1 and last[0][1].half:
             last.append((form[fact.name], fact))
         else:
-            lines.append([(form[fact.name], fact)])
+            found.append([(form[fact.name], fact)])
+    return [[field for field, _ in line] for line in found]
+
+
+def layout(form, facts: Iterable[Fact]) -> list[tuple[str, str, list[list]]]:
+    """Return the form's sections: (section, title, lines)."""
+    sections: dict[str, list[Fact]] = {}
+    for fact in facts:
+        sections.setdefault(fact.section, []).append(fact)
     return [
-        (section, _l(SECTION_TITLES[section]), [[field for field, _ in line] for line in lines])
-        for section, lines in sections.items()
+        (section, _l(SECTION_TITLES[section]), lines(form, in_section))
+        for section, in_section in sections.items()
     ]
 
 
@@ -135,14 +144,36 @@ def with_fields(base: type, facts: tuple[Fact, ...], **kwargs) -> type:
     return type(base.__name__, (base,), fields_for(facts, **kwargs))
 
 
-# Rows leave "required" to RowForm: an untouched row is no error.
-class DiscountRow(with_fields(RowForm, DISCOUNT_FIELDS, required=False)):
+class DeclaredRow(RowForm):
+    """A row of declared fields (row_form() makes one), laid out like the facts."""
+
+    facts_declared: tuple[Fact, ...] = ()
+
+    def lines(self) -> list[list]:
+        return lines(self, self.facts_declared)
+
+    def undeclared(self) -> list:
+        """Return the row's fields that are not declared facts (a "permanent" tick)."""
+        names = {fact.name for fact in self.facts_declared}
+        return [field for field in self if field.short_name not in names]
+
+
+def row_form(facts: tuple[Fact, ...]) -> type[DeclaredRow]:
+    """Return a row form of the facts. Its required fields are checked by RowForm once
+    anything is typed into the row, so an untouched row is no error; what a person
+    types (not picks from a list) is what makes a row filled in."""
+    row = with_fields(DeclaredRow, facts, required=False)
+    row.facts_declared = facts
+    typed = [fact for fact in facts if fact.kind not in (Kind.CHOICE, Kind.CHOICES)]
+    row.typed_fields = tuple(fact.name for fact in typed)
+    row.required_fields = tuple(fact.name for fact in typed if fact.required)
+    return row
+
+
+class DiscountRow(row_form(DISCOUNT_FIELDS)):
     """A discount: written in the application, or stated by the subscriber."""
 
     permanent = BooleanField(_l("Permanent"))
-
-    typed_fields = ("description", "value", "months")
-    required_fields = ("description", "value")
 
     def validate(self, extra_validators=None) -> bool:
         # A discount lasts some months or is permanent: exactly one of the two.
@@ -181,10 +212,8 @@ def _months_not_with_permanent(form, field) -> None:
     raise ValidationError(_l("Leave months empty for a permanent discount."))
 
 
-class EquipmentRow(with_fields(RowForm, EQUIPMENT_FIELDS, required=False)):
+class EquipmentRow(row_form(EQUIPMENT_FIELDS)):
     """One piece of equipment handed over."""
-
-    typed_fields = required_fields = ("model", "serial", "monthly_fee")
 
 
 class FactsForm(Form):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 from functools import cache
 
@@ -291,8 +290,6 @@ class RowList(FieldList):
             self.append_entry()
 
 
-# Letters, digits, "-" and "/" — the shape of order and contract numbers.
-DOCUMENT_NUMBER = re.compile(r"^(?:[^\W_]|[-/])+$")
 
 
 SIGNATURE_PROBLEMS = {

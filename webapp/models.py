@@ -229,9 +229,6 @@ class Handover(db.Model):
     def receipt_number(self) -> str | None:
         return self.receipt.number if self.receipt else None
 
-    def answer_to(self, item: str) -> ChecklistAnswer | None:
-        return next((a for a in self.answers if a.item == item), None)
-
 
 @event.listens_for(Handover, "before_insert")
 @event.listens_for(Handover, "before_update")
@@ -243,6 +240,27 @@ def _keep_search_text(mapper, connection, handover: Handover) -> None:
 def _columns() -> frozenset[str]:
     """Return the names of Handover's mapped columns (facts stored in their own)."""
     return frozenset(attribute.key for attribute in inspect(Handover).column_attrs)
+
+
+def table_values(facts: dict[str, Any]) -> dict[str, Any]:
+    """Return recorded facts as the handovers table holds them, for bulk inserts: each
+    in its column (by the column's own name), the rest together in extra_facts."""
+    mapper = inspect(Handover)
+    row: dict[str, Any] = {"extra_facts": {}}
+    for name, value in facts.items():
+        if name in _columns():
+            row[mapper.attrs[name].columns[0].name] = value
+        else:
+            row["extra_facts"][name] = FACTS_BY_NAME[name].plain(value)
+    return row
+
+
+def always_recorded(name: str) -> bool:
+    """Tell whether every handover holds the fact: its own NOT NULL column. A fact kept
+    in `extra_facts`, or declared after older handovers were made, may be missing."""
+    if name not in _columns():
+        return False
+    return all(not column.nullable for column in inspect(Handover).attrs[name].columns)
 
 
 class HandoverPart:
@@ -440,3 +458,13 @@ class IdempotencyKey(db.Model):
     status_code: Mapped[int] = mapped_column()
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+
+
+def _check_search_keys() -> None:
+    """Refuse a search key without its own column: support looks it up by an index."""
+    missing = [fact.name for fact in FACTS if fact.search_key and fact.name not in _columns()]
+    if missing:
+        raise ValueError(f"search keys need a column of their own on Handover: {missing}")
+
+
+_check_search_keys()

@@ -131,23 +131,34 @@ def fact_sections() -> list[tuple[str, str, list]]:
     return [(section, SECTION_TITLES[section], facts) for section, facts in sections.items()]
 
 
-PLACEHOLDER = re.compile(r"%\((\w+)\)")
+PLACEHOLDER = re.compile(r"%\((\w+)\)[a-z]")
+
+
+def fact_text(name: str, value: Any) -> str:
+    """Return a recorded fact as words in a sentence: money, phones and choices as people
+    read them, "—" where nothing is recorded (a fact declared after the handover)."""
+    fact = FACTS_BY_NAME[name]
+    if value is None or value == "" or value == []:
+        return _(fact.empty) if fact.empty else "—"
+    if fact.kind is Kind.MONEY:
+        return money(value)
+    if fact.kind is Kind.PHONE:
+        return phone(value)
+    if fact.kind is Kind.CHOICE:
+        return label(value)
+    if fact.kind is Kind.CHOICES:
+        return ", ".join(label(term) for term in value)
+    return str(value)
 
 
 def statement(item: ChecklistItem, facts: Facts) -> tuple[str, list[str]]:
     """Return an item's statement in the page's language with the recorded values in it,
     and the names of the values it shows that the statement does not already say."""
     used = PLACEHOLDER.findall(item.statement)
-    values = {}
-    for name in used:
-        value, fact = facts.value(name), FACTS_BY_NAME[name]
-        values[name] = (
-            money(value) if fact.kind is Kind.MONEY
-            else phone(value) if fact.kind is Kind.PHONE
-            else label(value) if fact.kind is Kind.CHOICE
-            else value
-        )
-    return _(item.statement, **values), [name for name in item.shows if name not in used]
+    values = {name: fact_text(name, facts.value(name)) for name in used}
+    # Every value goes in as text, so "%(pages)d" reads "—" too when nothing is recorded.
+    text = PLACEHOLDER.sub(r"%(\1)s", _(item.statement)) % values
+    return text, [name for name in item.shows if name not in used]
 
 
 def page_forms() -> dict:

@@ -39,19 +39,36 @@ def renamed(item: str, recorded: dict) -> dict:
     return recorded
 
 
-def upgrade():
-    op.add_column(
-        "handovers",
-        sa.Column("extra_facts", sa.JSON(), nullable=False, server_default=sa.text("'{}'")),
-    )
+def named_as_before(item: str, recorded: dict) -> dict:
+    """Return what a discrepancy recorded under the keys revision 0005 reads."""
+    if item in RENAMED:
+        before = {new: old for old, new in RENAMED[item].items()}
+        return {before.get(key, key): value for key, value in recorded.items()}
+    if item == "equipment" and "equipment" in recorded:
+        return {"serials": [row["serial"] for row in recorded["equipment"]]}
+    if item == "technician" and "technician" in recorded:
+        return recorded["technician"]
+    return recorded
+
+
+def rewrite_recorded(rewrite) -> None:
     connection = op.get_bind()
     for row in connection.execute(sa.select(discrepancies)).all():
-        new = renamed(row.item, row.recorded or {})
+        new = rewrite(row.item, row.recorded or {})
         if new != row.recorded:
             connection.execute(
                 discrepancies.update().where(discrepancies.c.id == row.id).values(recorded=new)
             )
 
 
+def upgrade():
+    op.add_column(
+        "handovers",
+        sa.Column("extra_facts", sa.JSON(), nullable=False, server_default=sa.text("'{}'")),
+    )
+    rewrite_recorded(renamed)
+
+
 def downgrade():
+    rewrite_recorded(named_as_before)
     op.drop_column("handovers", "extra_facts")

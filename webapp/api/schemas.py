@@ -26,16 +26,17 @@ from webapp.config import Config
 from webapp.domain.checklist import DiscountTerms, Source
 from webapp.domain.declared import FACTS, FACTS_BY_NAME
 from webapp.domain.facts import (
-    CORE_FACTS,
     DISCOUNT_FIELDS,
     MAX_DISCOUNTS,
+    WHOLE_RANGE,
     Fact,
     Kind,
     discount_value_range,
 )
 from webapp.domain.money import MAX_AMOUNT
 from webapp.domain.terms import DiscountKind, DiscountSource, DiscrepancyStatus, HandoverStatus
-from webapp.domain.text import N_, has_control_characters
+from webapp.domain.text import has_control_characters
+from webapp.models import always_recorded
 from webapp.routing import MAX_PAGE
 
 PHONE_REGION = Config.PHONE_REGION
@@ -151,9 +152,6 @@ def unique(value: list) -> list:
 
 def one_of(values: list[str]) -> validate.OneOf:
     return validate.OneOf(values, error=_l("Use one of: %(choices)s.", choices=", ".join(values)))
-
-
-WHOLE_RANGE = N_("Enter a whole number from %(min)d to %(max)d.")
 
 
 def between(minimum: int, maximum: int, message: str | None) -> validate.Range:
@@ -365,7 +363,7 @@ def _order_fields() -> dict[str, fields.Field]:
 
 HandoverIn = Strict.from_dict(_order_fields(), name="HandoverIn")
 
-SEARCH_KEYS = ("account_number", "contract_number", "order_number", "phone")
+SEARCH_KEYS = tuple(fact.name for fact in FACTS if fact.search_key)
 
 
 def _query_fields() -> dict[str, fields.Field]:
@@ -401,7 +399,7 @@ def fact_out(fact: Fact) -> fields.Field:
     """The response field for a fact: always present; null where nothing is recorded
     (an optional fact, or one declared after the handover was made)."""
     kwargs: dict[str, Any] = {
-        "required": True, "allow_none": not fact.required or fact not in CORE_FACTS,
+        "required": True, "allow_none": not fact.required or not always_recorded(fact.name),
         "metadata": {"description": fact.label},
     }
     if fact.kind is Kind.WHOLE:
@@ -462,7 +460,7 @@ class HandoverShape(Schema):
 
 HandoverOut = HandoverShape.from_dict(_handover_fields(), name="HandoverOut")
 
-RECEIPT_FACTS = ("order_number", "account_number", "contract_number", "subscriber_name", "phone")
+RECEIPT_FACTS = tuple(fact.name for fact in FACTS if fact.identifies)
 
 
 def _receipt_fields() -> dict[str, fields.Field]:

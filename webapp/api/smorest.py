@@ -11,7 +11,7 @@ from marshmallow import fields
 from webargs.flaskparser import FlaskParser
 from werkzeug.routing import BaseConverter
 
-from webapp.api.problems import PROBLEM_TYPE, ApiProblem
+from webapp.api.problems import PROBLEM_TYPE, SCHEMA_MISMATCH, ApiProblem
 from webapp.api.schemas import Problem, discount_in_property
 from webapp.routing import PublicIdConverter
 
@@ -132,7 +132,7 @@ class JsonParser(FlaskParser):
             if not isinstance(field, fields.List) and len(req.args.getlist(name)) > 1
         ]
         if repeated:
-            raise ApiProblem(422, _l("The request does not match the schema; see errors."),
+            raise ApiProblem(422, _l(SCHEMA_MISMATCH),
                              errors=[{"pointer": f"/{name}",
                                       "detail": _l("Send this parameter once.")}
                                      for name in repeated])

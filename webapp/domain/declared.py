@@ -8,10 +8,11 @@ at import, because forms and API schemas are classes built from these lists.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterable
 from importlib import import_module
 
-from webapp.domain.checklist import CORE_ITEMS, ChecklistItem
+from webapp.domain.checklist import CORE_ITEMS, PARTS, ChecklistItem
 from webapp.domain.facts import CORE_FACTS, Fact, by_name
 
 
@@ -30,8 +31,29 @@ FACTS_BY_NAME = by_name(FACTS)
 ITEMS: tuple[ChecklistItem, ...] = CORE_ITEMS + _ADDED_ITEMS
 ITEMS_BY_KEY = {item.key: item for item in ITEMS}
 
-if len(ITEMS_BY_KEY) != len(ITEMS):
-    raise ValueError("two checklist items share a key")
+# Names a fact may not take: the handover's parts, and what the API's handover holds.
+RESERVED = frozenset(PARTS) | {"id", "status", "receipt_number", "created_at", "technician"}
+PLACEHOLDER = re.compile(r"%\((\w+)\)")
+
+
+def check(facts: tuple[Fact, ...], items: tuple[ChecklistItem, ...]) -> None:
+    """Refuse declarations that could not be shown: a reserved name, a fact with no
+    section, two items with one key, an item showing or naming what is not recorded."""
+    for fact in facts:
+        if fact.name in RESERVED or fact.section is None:
+            raise ValueError(f"the fact {fact.name!r} needs a section and a name of its own")
+    keys = [item.key for item in items]
+    if len(set(keys)) != len(keys):
+        raise ValueError("two checklist items share a key")
+    names = {fact.name for fact in facts}
+    for item in items:
+        if not set(item.shows) <= names | set(PARTS):
+            raise ValueError(f"the item {item.key!r} shows what no fact records")
+        if not set(PLACEHOLDER.findall(item.statement)) <= names:
+            raise ValueError(f"the statement of {item.key!r} names what is not a fact")
+
+
+check(FACTS, ITEMS)
 
 
 def items_for(services: Iterable[str]) -> tuple[ChecklistItem, ...]:

@@ -62,6 +62,7 @@ SECTION_TITLES = {
 # numbers. Spelled out, so the API's published pattern means the same in every client.
 DOCUMENT_NUMBER = r"^[0-9A-Za-zА-Яа-яЁё/-]+$"
 DOCUMENT_NUMBER_MESSAGE = N_("Use letters, digits, “-” and “/” only.")
+WHOLE_RANGE = N_("Enter a whole number from %(min)d to %(max)d.")  # when a fact has none
 
 
 @dataclass(frozen=True)
@@ -90,6 +91,8 @@ class Fact:
     from_order: bool = True  # the order system sends it through the API
     for_subscriber: bool = False  # on the subscriber's "your connection" card
     emphasised: bool = False  # shown in bold where it is listed
+    search_key: bool = False  # support and the API find a job by it exactly (indexed)
+    identifies: bool = False  # named wherever a receipt is summarised (the API's receipts)
     example: Any = None  # a valid value: demo data and the tests' defaults
 
     def plain(self, value: Any) -> Any:
@@ -114,18 +117,18 @@ CORE_FACTS = (
     Fact(
         "order_number", N_("Order number"), Section.APPLICATION, max_length=32,
         pattern=DOCUMENT_NUMBER, pattern_message=DOCUMENT_NUMBER_MESSAGE, half=True,
-        example="ORD-1/2026",
+        search_key=True, identifies=True, example="ORD-1/2026",
     ),
     Fact(
         "account_number", N_("Account number"), Section.APPLICATION, max_length=20,
         pattern=r"^[0-9]{5,20}$", pattern_message=N_("Use 5 to 20 digits."),
         inputs=(("inputmode", "numeric"),), half=True, for_subscriber=True, emphasised=True,
-        example="1234567890",
+        search_key=True, identifies=True, example="1234567890",
     ),
     Fact(
         "contract_number", N_("Contract number"), Section.APPLICATION, max_length=32,
         pattern=DOCUMENT_NUMBER, pattern_message=DOCUMENT_NUMBER_MESSAGE, half=True,
-        example="D-77/2026",
+        search_key=True, identifies=True, example="D-77/2026",
     ),
     Fact(
         "contract_pages", N_("Pages in the contract"), Section.APPLICATION, kind=Kind.WHOLE,
@@ -134,12 +137,12 @@ CORE_FACTS = (
     ),
     Fact(
         "subscriber_name", N_("Subscriber's full name"), Section.SUBSCRIBER, max_length=200,
-        for_subscriber=True, example="Анна Соколова",
+        for_subscriber=True, identifies=True, example="Анна Соколова",
     ),
     Fact(
         "phone", N_("Subscriber's phone"), Section.SUBSCRIBER, kind=Kind.PHONE, max_length=32,
         inputs=(("inputmode", "tel"), ("autocomplete", "off")), for_subscriber=True,
-        example="+79123456789",
+        search_key=True, identifies=True, example="+79123456789",
     ),
     Fact(
         "address", N_("Service address"), Section.SUBSCRIBER, max_length=500,
@@ -183,10 +186,10 @@ DISCOUNT_FIELDS = (
     Fact("description", N_("Description"), None, max_length=200, example="Скидка новому абоненту"),
     Fact(
         "kind", N_("Kind"), None, kind=Kind.CHOICE, vocabulary=DiscountKind,
-        default=DiscountKind.PERCENT, example=DiscountKind.PERCENT.value,
+        default=DiscountKind.PERCENT, half=True, example=DiscountKind.PERCENT.value,
     ),
     # Percent (more than 0, at most 100) or an amount: see discount_value_range.
-    Fact("value", N_("Value"), None, kind=Kind.MONEY, example=Decimal("20.00")),
+    Fact("value", N_("Value"), None, kind=Kind.MONEY, half=True, example=Decimal("20.00")),
     Fact(
         "months", N_("For how many months"), None, kind=Kind.WHOLE, required=False,
         minimum=1, maximum=MAX_MONTHS, range_message=N_("Enter from 1 to %(max)d months."),
@@ -196,22 +199,22 @@ DISCOUNT_FIELDS = (
 EQUIPMENT_FIELDS = (
     Fact(
         "kind", N_("Type"), None, kind=Kind.CHOICE, vocabulary=EquipmentType,
-        default=EquipmentType.ROUTER, example=EquipmentType.ROUTER.value,
+        default=EquipmentType.ROUTER, half=True, example=EquipmentType.ROUTER.value,
+    ),
+    Fact(
+        "terms", N_("Terms"), None, kind=Kind.CHOICE, vocabulary=EquipmentTerms,
+        default=EquipmentTerms.RENTED, half=True, example=EquipmentTerms.RENTED.value,
     ),
     Fact("model", N_("Model"), None, max_length=100, example="TP-Link Archer C6"),
     Fact(
         "serial", N_("Serial number"), None, max_length=64, pattern=r"^[A-Za-z0-9-]+$",
         pattern_message=N_("Use Latin letters, digits and “-” only."),
-        inputs=(("autocapitalize", "characters"), ("spellcheck", "false")),
+        inputs=(("autocapitalize", "characters"), ("spellcheck", "false")), half=True,
         example="TPL-22C6-00017",
     ),
     Fact(
-        "terms", N_("Terms"), None, kind=Kind.CHOICE, vocabulary=EquipmentTerms,
-        default=EquipmentTerms.RENTED, example=EquipmentTerms.RENTED.value,
-    ),
-    Fact(
         "monthly_fee", N_("Monthly fee"), None, kind=Kind.MONEY, minimum=Decimal(0),
-        maximum=MAX_AMOUNT, example=Decimal("99.00"),
+        maximum=MAX_AMOUNT, half=True, example=Decimal("99.00"),
     ),
 )
 

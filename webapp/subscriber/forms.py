@@ -15,6 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Regexp, ValidationEr
 
 from webapp.domain.checklist import Answer, Ask, ChecklistItem, TariffTerms
 from webapp.domain.declared import FACTS_BY_NAME, items_for
+from webapp.domain.facts import EQUIPMENT_FIELDS
 from webapp.fact_forms import DiscountRow
 from webapp.forms import (
     CHOOSE_OFFERED,
@@ -27,7 +28,7 @@ from webapp.forms import (
 )
 
 MAX_STATED_DISCOUNTS = 5
-SERIAL = re.compile(r"^[A-Za-z0-9-]{1,64}$")
+SERIAL = next(field for field in EQUIPMENT_FIELDS if field.name == "serial")
 
 
 def yes_no() -> RadioField:
@@ -101,7 +102,10 @@ class SubscriberForm(SignedForm):
             raise ValidationError(_l("Also type the name of the tariff you were offered."))
 
     def validate_equipment_serials_stated(self, field) -> None:
-        if not all(SERIAL.match(s) for s in split_serials(field.data)):
+        if not all(
+            len(s) <= SERIAL.max_length and re.match(SERIAL.pattern, s)
+            for s in split_serials(field.data)
+        ):
             raise ValidationError(
                 _l("Type serial numbers in Latin letters, digits and “-”, separated by commas.")
             )

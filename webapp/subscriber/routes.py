@@ -62,7 +62,8 @@ def fresh_form(handover: Handover) -> SubscriberForm:
 
 
 def render_checklist(handover: Handover, form: SubscriberForm, facts_changed: bool = False):
-    form.discounts_stated.pad(spare=1)
+    if "discounts_stated" in form:  # an item asking for discounts applies
+        form.discounts_stated.pad(spare=1)
     return render_template(
         "subscriber/checklist.html", handover=handover, facts=handover.as_facts(), form=form,
         facts_changed=facts_changed,

@@ -14,6 +14,8 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload, with_expression
 
+from webapp.domain.declared import FACTS
+from webapp.domain.facts import Kind
 from webapp.domain.search import SIMILARITY_THRESHOLD, Query, fragments, similarity, whole
 from webapp.extensions import db
 from webapp.models import ChecklistAnswer, Discrepancy, Handover, Receipt
@@ -95,12 +97,15 @@ def _exactly(query: Query) -> sa.ColumnElement[bool]:
     # planner scan the whole table instead.
     numbers = query.identifiers
     lookups = [
-        sa.select(Handover.id).where(column.in_(numbers))
-        for column in (Handover.account_number, Handover.contract_number, Handover.order_number)
+        sa.select(Handover.id).where(getattr(Handover, fact.name).in_(numbers))
+        for fact in FACTS if fact.search_key and fact.kind is not Kind.PHONE
     ]
     lookups.append(sa.select(Receipt.handover_id).where(Receipt.number.in_(numbers)))
     if query.phone:
-        lookups.append(sa.select(Handover.id).where(Handover.phone == query.phone))
+        lookups += [
+            sa.select(Handover.id).where(getattr(Handover, fact.name) == query.phone)
+            for fact in FACTS if fact.search_key and fact.kind is Kind.PHONE
+        ]
     return Handover.id.in_(sa.union(*lookups))
 
 
