@@ -121,3 +121,12 @@ def test_imports_are_read_whole_relative_and_inside_functions(tmp_path):
     assert pages_of_a_blueprint("webapp.receipts.downloads") is None
     assert is_web_form("webapp.handovers.forms.HandoverForm") and is_web_form("flask_wtf")
     assert not is_web_form("webapp.api.schemas")
+
+
+def test_queries_are_written_one_way():
+    """sqlalchemy's own select (sa.select), never Flask-SQLAlchemy's re-export beside it."""
+    found = [
+        str(path.relative_to(ROOT)) for path in python_files("webapp")
+        if "db.select(" in path.read_text()
+    ]
+    assert not found, found

@@ -8,6 +8,7 @@ from __future__ import annotations
 import secrets
 from functools import wraps
 
+import sqlalchemy as sa
 from flask import abort, g, request
 from werkzeug.exceptions import TooManyRequests
 
@@ -37,7 +38,7 @@ def create_client(name: str, scopes: list[str]) -> tuple[ApiClient, str]:
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise ApiClientError(f"scopes must be among {', '.join(SCOPES)}.")
-    if db.session.scalar(db.select(ApiClient.id).where(ApiClient.name == name)):
+    if db.session.scalar(sa.select(ApiClient.id).where(ApiClient.name == name)):
         raise ApiClientError(f"a client named {name!r} exists already.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     client = ApiClient(name=name, token_hash=token_hash(token), scopes=sorted(set(scopes)))
@@ -47,7 +48,7 @@ def create_client(name: str, scopes: list[str]) -> tuple[ApiClient, str]:
 
 def revoke_client(name: str) -> ApiClient:
     """Revoke the client's token: every later call with it gets 401."""
-    client = db.session.scalar(db.select(ApiClient).where(ApiClient.name == name))
+    client = db.session.scalar(sa.select(ApiClient).where(ApiClient.name == name))
     if client is None:
         raise ApiClientError(f"no client named {name!r}.")
     client.revoked_at = client.revoked_at or now_utc()
@@ -60,7 +61,7 @@ def calling_client() -> ApiClient | None:
     if scheme.lower() != "bearer" or not token.strip():
         return None
     client = db.session.scalar(
-        db.select(ApiClient).where(ApiClient.token_hash == token_hash(token.strip()))
+        sa.select(ApiClient).where(ApiClient.token_hash == token_hash(token.strip()))
     )
     return client if client is not None and client.revoked_at is None else None
 
