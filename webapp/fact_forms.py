@@ -26,6 +26,7 @@ from webapp.domain.facts import (
     discount_value_range,
 )
 from webapp.domain.phone import PhoneError, normalise_phone
+from webapp.domain.text import PRINTABLE_ONLY
 from webapp.forms import (
     FILL_IN,
     AmountField,
@@ -41,7 +42,7 @@ from webapp.forms import (
 
 def _printable(form, field) -> None:
     if field.data and not field.data.isprintable():
-        raise ValidationError(_l("Use printable characters only."))
+        raise ValidationError(_l(PRINTABLE_ONLY))
 
 
 def _phone_number(form, field) -> None:

@@ -31,10 +31,11 @@ from wtforms.widgets import CheckboxInput, ListWidget, NumberInput, TextInput
 
 from webapp.domain.money import AmountError, parse_amount
 from webapp.domain.signature import MAX_STROKES, Drawing, SignatureError, parse_drawing
-from webapp.domain.text import has_control_characters
+from webapp.domain.text import AT_MOST, NO_CONTROL_CHARACTERS, has_control_characters
+from webapp.domain.text import FILL_IN as FILL_IN_MESSAGE
 from webapp.labels import choices
 
-FILL_IN = _l("Fill in this field.")
+FILL_IN = _l(FILL_IN_MESSAGE)
 CHOOSE_OFFERED = _l("Choose one of the options offered.")
 
 
@@ -120,13 +121,13 @@ class MaxLength:
 
     def __call__(self, form, field) -> None:
         if isinstance(field.data, str) and len(field.data) > self.limit:
-            raise StopValidation(_l("Use at most %(max)d characters.", max=self.limit))
+            raise StopValidation(_l(AT_MOST, max=self.limit))
 
 
 def no_control_characters(form, field) -> None:
     """Refuse control characters, which no typed value needs."""
     if isinstance(field.data, str) and has_control_characters(field.data):
-        raise StopValidation(_l("Remove control characters (such as tabs or line breaks)."))
+        raise StopValidation(_l(NO_CONTROL_CHARACTERS))
 
 
 def text_field(

@@ -141,7 +141,7 @@ def fact_text(name: str, value: Any) -> str:
     if value is None or value == "" or value == []:
         return _(fact.empty) if fact.empty else "—"
     if fact.kind is Kind.MONEY:
-        return money(value)
+        return money(Decimal(str(value)))  # stored with a discrepancy as exact text
     if fact.kind is Kind.PHONE:
         return phone(value)
     if fact.kind is Kind.CHOICE:
@@ -184,5 +184,6 @@ def register(app: Flask) -> None:
     app.jinja_env.globals.update(
         current_locale=lambda: str(get_locale()), fact_sections=fact_sections, declared_facts=FACTS,
         declared_fact=FACTS_BY_NAME.__getitem__, part_label=part_label, statement=statement,
+        fact_text=fact_text,
     )
     app.context_processor(page_forms)

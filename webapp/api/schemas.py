@@ -35,7 +35,13 @@ from webapp.domain.facts import (
 )
 from webapp.domain.money import MAX_AMOUNT
 from webapp.domain.terms import DiscountKind, DiscountSource, DiscrepancyStatus, HandoverStatus
-from webapp.domain.text import has_control_characters
+from webapp.domain.text import (
+    AT_MOST,
+    FILL_IN,
+    NO_CONTROL_CHARACTERS,
+    PRINTABLE_ONLY,
+    has_control_characters,
+)
 from webapp.models import always_recorded
 from webapp.routing import MAX_PAGE
 
@@ -165,13 +171,13 @@ def explain_text(max_length: int, printable: bool = False) -> Callable[[str], An
 
     def explain(text: str):
         if not text:
-            return _l("Fill in this field.")
+            return _l(FILL_IN)
         if len(text) > max_length:
-            return _l("Use at most %(max)d characters.", max=max_length)
+            return _l(AT_MOST, max=max_length)
         if has_control_characters(text):
-            return _l("Remove control characters (such as tabs or line breaks).")
+            return _l(NO_CONTROL_CHARACTERS)
         if printable and not all(ch.isprintable() and ord(ch) <= 0xFFFF for ch in text):
-            return _l("Use printable characters only.")
+            return _l(PRINTABLE_ONLY)
         return _l("Remove the white space at the start and the end.")
 
     return explain
@@ -219,8 +225,7 @@ def fact_in(fact: Fact, *, required: bool | None = None, nullable: bool | None =
             return Patterned(
                 fact.pattern, lambda _text, message=message: message,
                 validate=validate.Length(1, fact.max_length,
-                                         error=_l("Use at most %(max)d characters.",
-                                                  max=fact.max_length)),
+                                         error=_l(AT_MOST, max=fact.max_length)),
                 metadata=_described(fact), **common,
             )
         return Patterned(

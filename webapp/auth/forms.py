@@ -2,7 +2,7 @@ from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, PasswordField, SubmitField
 from wtforms.validators import DataRequired
 
-from webapp.forms import Form, MaxLength, text_field
+from webapp.forms import FILL_IN, Form, MaxLength, text_field
 
 
 class LoginForm(Form):
@@ -11,7 +11,7 @@ class LoginForm(Form):
     )
     password = PasswordField(
         _l("Password"),
-        validators=[DataRequired(_l("Fill in this field.")), MaxLength(256)],
+        validators=[DataRequired(FILL_IN), MaxLength(256)],
         render_kw={"autocomplete": "current-password"},
     )
     remember = BooleanField(_l("Keep me signed in on this device"))

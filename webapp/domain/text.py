@@ -17,3 +17,11 @@ def has_control_characters(text: str) -> bool:
 def N_(message: str) -> str:
     """Mark a message id for the catalogs; it is translated where it is shown."""
     return message
+
+
+# What every typed value is told when it breaks the rules above: the web forms and the
+# API say the same (translated where shown).
+FILL_IN = N_("Fill in this field.")
+AT_MOST = N_("Use at most %(max)d characters.")
+NO_CONTROL_CHARACTERS = N_("Remove control characters (such as tabs or line breaks).")
+PRINTABLE_ONLY = N_("Use printable characters only.")
