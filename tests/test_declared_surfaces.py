@@ -45,7 +45,7 @@ def as_json(fact: Fact, value):
 
 def shown_as_text(fact: Fact, value) -> str | None:
     """Return the text a page shows for a value, where it is the value itself."""
-    if fact.kind in (Kind.TEXT, Kind.WHOLE):
+    if fact.kind in (Kind.TEXT, Kind.WHOLE, Kind.EMAIL):
         return str(value)
     return None
 

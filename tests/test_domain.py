@@ -5,7 +5,7 @@ from decimal import Decimal
 import pytest
 
 from webapp.domain.money import AmountError, as_hundredths, from_hundredths, parse_amount
-from webapp.domain.phone import PhoneError, format_phone, normalise_phone
+from webapp.domain.phone import PhoneError, format_phone, normalise_phone, takes_sms
 from webapp.domain.search import fragments, parse_query, searchable_text, similarity, whole
 from webapp.domain.text import has_control_characters
 
@@ -56,6 +56,22 @@ def test_phones_are_normalised_to_e164(dictated):
 def test_invalid_phones_are_refused(dictated):
     with pytest.raises(PhoneError):
         normalise_phone(dictated)
+
+
+@pytest.mark.parametrize(("number", "mobile"), [
+    ("+79123456789", True),
+    ("+79001234567", True),
+    ("+74951234567", False),  # a Moscow landline
+    ("+73422123456", False),  # a Perm landline
+    ("+78001234567", False),  # toll-free
+    ("+78091234567", False),  # premium-rate
+    ("+447911123456", True),  # a British mobile
+    ("+442079460000", False),  # a London landline
+    ("+12015550123", True),  # the US does not tell mobiles from landlines: either may be one
+    ("not a number", False),
+])
+def test_only_mobile_numbers_take_sms(number, mobile):
+    assert takes_sms(number) is mobile
 
 
 def test_phones_are_shown_in_international_format():

@@ -15,9 +15,11 @@ from tests.conftest import (
     csrf_token,
     freeze,
     make_handover,
+    post_form,
     press,
     signing_files,
     submit_checklist,
+    valid_form,
 )
 from tests.tools import needs
 from webapp.extensions import db
@@ -98,6 +100,19 @@ def test_text_is_extractable_in_russian_with_embedded_font_subsets(receipt_pdf, 
     fonts = run("pdffonts", str(path)).splitlines()[2:]
     assert fonts and all(re.search(r"\byes\s+yes\s+yes\b", line) for line in fonts)
     assert all("+Receipt-Sans" in line for line in fonts)
+
+
+@needs("pdftotext")
+def test_the_subscribers_email_is_printed_as_it_was_stored(app, technician):
+    tech = app.test_client(user=technician)
+    form = valid_form(email="Anna.Sokolova@Example.RU")
+    assert post_form(tech, "/handovers/new", form).status_code == 302
+    with app.app_context():
+        handover = db.session.scalar(db.select(Handover))
+        db.session.expunge(handover)
+    pdf = close_job(app, technician, handover, freeze(app, handover), locale="en")
+    text = " ".join(pdftotext(pdf).split())
+    assert "Subscriber's e-mail Anna.Sokolova@example.ru" in text
 
 
 @needs("pdftotext")

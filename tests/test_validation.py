@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from flask_babel import force_locale, gettext
 from markupsafe import escape
 
 from tests.conftest import csrf_token, post_form, valid_form
@@ -15,6 +16,9 @@ DOC_NUMBER = "Use letters, digits, “-” and “/” only."
 PAGES = "Enter from 1 to 200 pages."
 WHOLE = "Enter a whole number, for example 12."
 PHONE = "Enter a valid phone number, for example +7 912 345-67-89."
+MOBILE = "Enter a mobile number: the receipt is sent to it by SMS."
+EMAIL = "Enter a valid e-mail address, for example name@example.ru."
+LATIN_EMAIL = "Write the e-mail address in Latin letters, for example name@example.ru."
 AMOUNT = "Enter a number with at most two decimals, for example 499.90."
 MONEY_RANGE = "Enter a value from 0 to 1000000."
 PERCENT_RANGE = "Enter more than 0 and at most 100."
@@ -69,6 +73,29 @@ BAD_VALUES = [
     ("phone", "not a phone", PHONE),
     ("phone", "+7 000 000-00-00", PHONE),
     ("phone", "+7" + "9" * 40, at_most(32)),
+    ("phone", "+7 495 123-45-67", MOBILE),  # a Moscow landline: no SMS reaches it
+    ("phone", "8 (495) 123-45-67", MOBILE),
+    ("phone", "8 800 123-45-67", MOBILE),  # toll-free
+    ("email", "ivan.petrov", EMAIL),
+    ("email", "ivan.petrov@", EMAIL),
+    ("email", "@example.ru", EMAIL),
+    ("email", "ivan petrov@example.ru", EMAIL),
+    ("email", "ivan..petrov@example.ru", EMAIL),
+    ("email", ".ivan@example.ru", EMAIL),
+    ("email", "ivan@example", EMAIL),  # no top-level domain
+    ("email", "ivan@example.ru.", EMAIL),
+    ("email", "ivan@-example.ru", EMAIL),
+    ("email", "ivan@example.test", EMAIL),  # reserved: never delivered
+    ("email", "ivan@[192.168.0.1]", EMAIL),
+    ('email', '"ivan petrov"@example.ru', EMAIL),
+    ("email", "Ivan Petrov <ivan@example.ru>", EMAIL),
+    ("email", "ivan@example.ru, anna@example.ru", EMAIL),
+    ("email", "ivan@xn--e1afmkfd.xn--p1ai", EMAIL),  # a Cyrillic domain spelt in IDNA
+    ("email", "a" * 65 + "@example.ru", EMAIL),  # more than 64 before the @
+    ("email", "x" * 244 + "@example.ru", at_most(254)),
+    ("email", "ivan@пример.рф", LATIN_EMAIL),
+    ("email", "ivan@ex\u0430mple.ru", LATIN_EMAIL),  # Cyrillic a, which looks like Latin a
+    ("email", "ivan\t@example.ru", CONTROL),
     ("tariff_name", "", FILL),
     ("tariff_name", "T" * 101, at_most(100)),
     ("monthly_fee", "-1", AMOUNT),
@@ -204,8 +231,8 @@ def test_expired_form_token_keeps_everything_typed(app, tech_client):
 
 
 TEXT_FIELDS = [
-    "order_number", "account_number", "contract_number", "subscriber_name", "phone", "address",
-    "tariff_name", "portal_login", "discounts-0-description", "equipment-0-model",
+    "order_number", "account_number", "contract_number", "subscriber_name", "phone", "email",
+    "address", "tariff_name", "portal_login", "discounts-0-description", "equipment-0-model",
     "equipment-0-serial",
 ]
 MARKUP = '<script>alert("x")</script><img src=x onerror=alert(1)>'
@@ -244,3 +271,78 @@ def test_oversized_request_gets_a_clear_413(app, tech_client):
     )
     assert response.status_code == 413
     assert "larger than Handover accepts" in response.text
+
+
+# The subscriber's e-mail and phone: the receipt is sent to them
+
+
+def stored_facts(app) -> dict:
+    with app.app_context():
+        return db.session.scalar(db.select(Handover)).recorded_facts()
+
+
+@pytest.mark.parametrize(("field", "bad", "message"), [
+    ("email", "ivan@example", EMAIL),
+    ("email", "ivan@пример.рф", LATIN_EMAIL),
+    ("phone", "+7 495 123-45-67", MOBILE),
+])
+def test_a_bad_email_or_a_landline_is_refused_in_russian_beside_its_field(
+    app, tech_client, field, bad, message
+):
+    response = post_form(tech_client, "/handovers/new", valid_form(**{field: bad}))
+
+    assert response.status_code == 200
+    assert "Исправьте поля, отмеченные ниже." in response.text
+    with app.test_request_context(), force_locale("ru"):
+        in_russian = gettext(message)  # the catalog's words (test_i18n: every one translated)
+    assert error_beside(response.text, field) == str(escape(in_russian))
+    assert f'value="{escape(bad)}"' in response.text
+    assert 'value="Анна Соколова"' in response.text and 'value="650,00"' in response.text
+    assert handover_count(app) == 0
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("Anna.Sokolova@Example.RU", "Anna.Sokolova@example.ru"),  # only the domain is lowered
+    ("  anna@example.ru ", "anna@example.ru"),
+    ("INFO@Sokolova.RU", "info@sokolova.ru"),  # RFC 2142's role names are case-insensitive
+    ("anna+tv@mail.example.ru", "anna+tv@mail.example.ru"),
+])
+def test_an_email_is_stored_normalised_and_shown_on_the_handover_page(
+    app, tech_client, typed, stored
+):
+    response = post_form(tech_client, "/handovers/new", valid_form(email=typed), headers=EN)
+    assert response.status_code == 302, error_beside(response.text, "email")
+
+    assert stored_facts(app)["email"] == stored
+    with app.app_context():
+        public_id = db.session.scalar(db.select(Handover.public_id))
+    page = tech_client.get(f"/handovers/{public_id}", headers=EN).text
+    assert "Subscriber's e-mail" in page and stored in page
+
+
+def test_an_address_with_characters_html_treats_specially_is_shown_as_text(app, tech_client):
+    typed = "o'brien&co{tv}@example.ru"  # ', & and braces are allowed before the @
+    assert post_form(tech_client, "/handovers/new", valid_form(email=typed)).status_code == 302
+
+    assert stored_facts(app)["email"] == typed
+    with app.app_context():
+        public_id = db.session.scalar(db.select(Handover.public_id))
+    page = tech_client.get(f"/handovers/{public_id}").text
+    assert str(escape(typed)) in page and typed not in page
+
+
+def test_the_email_may_be_left_empty(app, tech_client):
+    response = post_form(tech_client, "/handovers/new", valid_form(email=""), headers=EN)
+    assert response.status_code == 302
+    assert stored_facts(app)["email"] is None
+
+
+@pytest.mark.parametrize(("typed", "stored"), [
+    ("8 912 345-67-89", "+79123456789"),
+    ("+7 (900) 123-45-67", "+79001234567"),
+    ("89991234567", "+79991234567"),
+])
+def test_a_mobile_number_is_accepted(app, tech_client, typed, stored):
+    response = post_form(tech_client, "/handovers/new", valid_form(phone=typed), headers=EN)
+    assert response.status_code == 302, error_beside(response.text, "phone")
+    assert stored_facts(app)["phone"] == stored

@@ -55,21 +55,24 @@ DEMO_HANDOVERS = (
     ("tech", HandoverStatus.DRAFT, {
         "order_number": "ORD-2026-0001", "account_number": "100200300",
         "contract_number": "Д-77/2026", "subscriber_name": "Анна Соколова",
-        "phone": "+79123456789", "address": "г. Пермь, ул. Ленина, д. 5, кв. 12",
+        "phone": "+79123456789", "email": "anna.sokolova@example.ru",
+        "address": "г. Пермь, ул. Ленина, д. 5, кв. 12",
         "tariff_name": "Домашний 500", "monthly_fee": Decimal("650.00"),
         "billing_method": BillingMethod.CREDIT,
     }, [_DISCOUNT], [_ROUTER]),
     ("tech", HandoverStatus.AWAITING_SUBSCRIBER, {
         "order_number": "ORD-2026-0002", "account_number": "100200301",
         "contract_number": "Д-78/2026", "subscriber_name": "Pavel Orlov",
-        "phone": "+79223334455", "address": "Perm, Mira st. 10, apt. 3",
+        "phone": "+79223334455", "email": "pavel.orlov@example.ru",
+        "address": "Perm, Mira st. 10, apt. 3",
         "tariff_name": "Home 300 + TV", "monthly_fee": Decimal("890.50"),
         "billing_method": BillingMethod.ADVANCE,
     }, [], [_ROUTER | {"serial": "TPL-22C6-00018"}]),
     ("tech2", HandoverStatus.CLOSED, {
         "order_number": "ORD-2026-0003", "account_number": "100200302",
         "contract_number": "Д-79/2026", "subscriber_name": "Елена Волкова",
-        "phone": "+79334445566", "address": "г. Пермь, ул. Сибирская, д. 1",
+        "phone": "+79334445566", "email": None,  # gave none: the receipt goes by SMS only
+        "address": "г. Пермь, ул. Сибирская, д. 1",
         "tariff_name": "Домашний 100", "monthly_fee": Decimal("450.00"),
         "billing_method": BillingMethod.CREDIT,
     }, [], []),

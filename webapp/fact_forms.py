@@ -16,6 +16,7 @@ from wtforms import BooleanField
 from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
 from webapp.domain.checklist import DiscountTerms
+from webapp.domain.email_address import EmailError, normalise_email
 from webapp.domain.facts import (
     DISCOUNT_FIELDS,
     EQUIPMENT_FIELDS,
@@ -25,7 +26,7 @@ from webapp.domain.facts import (
     Kind,
     discount_value_range,
 )
-from webapp.domain.phone import PhoneError, normalise_phone
+from webapp.domain.phone import NOT_MOBILE, PhoneError, normalise_phone, takes_sms
 from webapp.domain.text import PRINTABLE_ONLY
 from webapp.forms import (
     FILL_IN,
@@ -45,9 +46,26 @@ def _printable(form, field) -> None:
         raise ValidationError(_l(PRINTABLE_ONLY))
 
 
-def _phone_number(form, field) -> None:
-    if field.data and e164(field.data) is None:
-        raise ValidationError(_l("Enter a valid phone number, for example +7 912 345-67-89."))
+def _phone_number(mobile: bool):
+    def check(form, field) -> None:
+        if not field.data:
+            return
+        number = e164(field.data)
+        if number is None:
+            raise ValidationError(_l("Enter a valid phone number, for example +7 912 345-67-89."))
+        if mobile and not takes_sms(number):
+            raise ValidationError(_l(NOT_MOBILE))
+
+    return check
+
+
+def _email_address(form, field) -> None:
+    if not field.data:
+        return
+    try:
+        normalise_email(field.data)
+    except EmailError as error:
+        raise ValidationError(_l(error.message)) from None
 
 
 def e164(typed: str) -> str | None:
@@ -73,9 +91,10 @@ def field_for(fact: Fact, *, required: bool | None = None):
     label = _l(fact.label)
     render_kw = dict(fact.inputs)
     description = _l(fact.hint) if fact.hint else ""
-    if fact.kind in (Kind.TEXT, Kind.PHONE):
+    if fact.kind in (Kind.TEXT, Kind.PHONE, Kind.EMAIL):
         extra = [_printable] if fact.printable else []
-        extra += [_phone_number] if fact.kind is Kind.PHONE else []
+        extra += [_phone_number(fact.mobile)] if fact.kind is Kind.PHONE else []
+        extra += [_email_address] if fact.kind is Kind.EMAIL else []
         return text_field(
             label, fact.max_length, required=required, pattern=fact.pattern,
             pattern_message=_l(fact.pattern_message) if fact.pattern_message else None,
@@ -111,9 +130,11 @@ def fields_for(facts: Iterable[Fact], **kwargs) -> dict[str, Any]:
 
 
 def value_of(fact: Fact, field) -> Any:
-    """Return a validated field's value as the fact records it (a phone in E.164)."""
+    """Return a validated field's value as recorded: a phone in E.164, an e-mail normalised."""
     if fact.kind is Kind.PHONE and field.data:
         return e164(field.data)
+    if fact.kind is Kind.EMAIL and field.data:
+        return normalise_email(field.data)
     return field.data
 
 
@@ -223,7 +244,7 @@ class FactsForm(Form):
     facts_declared: tuple[Fact, ...] = ()
 
     def facts(self) -> dict[str, Any]:
-        """Return the validated facts as plain values, a phone in E.164."""
+        """Return the validated facts as plain values, a phone in E.164, an e-mail normalised."""
         return {fact.name: value_of(fact, self[fact.name]) for fact in self.facts_declared}
 
     def layout(self):

@@ -234,13 +234,14 @@ _NUMBER_TYPES = (
 
 
 @cache
-def phone_pattern(region: str) -> str:
+def phone_pattern(region: str, types: tuple[str, ...] = _NUMBER_TYPES) -> str:
     """The region's valid numbers in E.164, as libphonenumber's metadata states them:
-    the country code, then a national number of one of its types (fixed line, mobile,
-    toll free, …). Every number it matches, libphonenumber takes as valid."""
+    the country code, then a national number of one of the `types` (fixed line, mobile,
+    toll free, …; ("mobile",) for the numbers that take SMS). Every number it matches,
+    libphonenumber takes as valid."""
     metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
     national = [
-        desc.national_number_pattern for name in _NUMBER_TYPES
+        desc.national_number_pattern for name in types
         if (desc := getattr(metadata, name)) is not None and desc.national_number_pattern
     ]
     body = "|".join(national).replace(r"\d", "[0-9]")

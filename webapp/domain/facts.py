@@ -19,6 +19,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
+from webapp.domain.email_address import MAX_LENGTH as MAX_EMAIL_LENGTH
 from webapp.domain.money import MAX_AMOUNT
 from webapp.domain.terms import (
     BillingMethod,
@@ -38,6 +39,7 @@ class Kind(StrEnum):
     WHOLE = "whole"  # a whole number
     MONEY = "money"  # an exact amount of roubles, Decimal with two places
     PHONE = "phone"  # typed as people dictate it, stored in E.164
+    EMAIL = "email"  # an address in Latin letters, stored normalised (domain/email_address.py)
     CHOICE = "choice"  # one value of a vocabulary
     CHOICES = "choices"  # any values of a vocabulary
 
@@ -74,10 +76,11 @@ class Fact:
     section: Section | None
     kind: Kind = Kind.TEXT
     required: bool = True
-    max_length: int | None = None  # TEXT and PHONE, as typed
+    max_length: int | None = None  # TEXT, PHONE and EMAIL, as typed
     pattern: str | None = None  # TEXT: the whole value must match
     pattern_message: str | None = None
     printable: bool = False  # TEXT: no white space other than plain spaces
+    mobile: bool = False  # PHONE: a mobile number, as the receipt is sent to it by SMS
     minimum: int | Decimal | None = None  # WHOLE and MONEY
     maximum: int | Decimal | None = None
     range_message: str | None = None  # with %(min)s and %(max)s
@@ -141,8 +144,17 @@ CORE_FACTS = (
     ),
     Fact(
         "phone", N_("Subscriber's phone"), Section.SUBSCRIBER, kind=Kind.PHONE, max_length=32,
-        inputs=(("inputmode", "tel"), ("autocomplete", "off")), for_subscriber=True,
+        inputs=(("inputmode", "tel"), ("autocomplete", "off")), mobile=True, for_subscriber=True,
         search_key=True, identifies=True, example="+79123456789",
+    ),
+    Fact(
+        "email", N_("Subscriber's e-mail"), Section.SUBSCRIBER, kind=Kind.EMAIL, required=False,
+        max_length=MAX_EMAIL_LENGTH,
+        # A text box, not type="email": browsers rewrite what is typed into that one
+        # (a Cyrillic domain into xn--), and the person would not see what was refused.
+        inputs=(("inputmode", "email"), ("autocomplete", "off"), ("autocapitalize", "none"),
+                ("spellcheck", "false")),
+        for_subscriber=True, example="anna.sokolova@example.ru",
     ),
     Fact(
         "address", N_("Service address"), Section.SUBSCRIBER, max_length=500,

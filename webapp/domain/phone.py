@@ -1,8 +1,15 @@
 """Phone numbers as callers dictate them, stored and compared in E.164."""
 
 import phonenumbers
+from phonenumbers import PhoneNumberType
 
 from webapp.domain.privacy import MASK, last_digits
+from webapp.domain.text import N_
+
+# What libphonenumber says can take an SMS. Where a country's plan does not tell its
+# fixed lines from its mobiles, a number may be either, and it is taken.
+SMS_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+NOT_MOBILE = N_("Enter a mobile number: the receipt is sent to it by SMS.")
 
 
 class PhoneError(ValueError):
@@ -18,6 +25,15 @@ def normalise_phone(text: str, region: str = "RU") -> str:
     if not phonenumbers.is_valid_number(number):
         raise PhoneError(text)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def takes_sms(e164: str) -> bool:
+    """Tell whether a number in E.164 is a mobile one, which an SMS can reach."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return False
+    return phonenumbers.number_type(number) in SMS_TYPES
 
 
 def format_phone(e164: str, home: str | None = None) -> str:
