@@ -14,7 +14,10 @@ run: system-packages $(VENV)/.installed $(COMPILED)
 	HANDOVER_ENV=development $(FLASK) db upgrade
 	HANDOVER_ENV=development $(FLASK) receipts dev-certificate
 	HANDOVER_ENV=development $(FLASK) demo --port $(PORT)
-	@echo "Serving Handover on http://127.0.0.1:$(PORT) (Ctrl+C stops it)"
+	@echo "Serving Handover on http://127.0.0.1:$(PORT), with the outbox worker beside it:"
+	@echo "SMS and e-mail show on http://127.0.0.1:$(PORT)/outbox/ instead of being sent (Ctrl+C stops both)"
+	@HANDOVER_ENV=development $(FLASK) outbox work & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	HANDOVER_ENV=development $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
 AXE := tests/a11y/node_modules/axe-core/axe.min.js
@@ -25,8 +28,8 @@ test: system-packages test-packages $(VENV)/.test-installed $(COMPILED) $(AXE)
 
 # Figures, not pass/fail: every figure beside its baseline from the same run, printed
 # and written into docs/benchmarks.md with the machine's description. Receipts, pages
-# through gunicorn under wrk, support's lookups over BENCH_ROWS seeded receipts; on
-# SQLite, and (as root, on the local cluster) PostgreSQL too.
+# through gunicorn under wrk, support's lookups over BENCH_ROWS seeded receipts, the
+# outbox's messages per second; on SQLite, and (as root, on the local cluster) PostgreSQL too.
 BENCH_ROWS ?= 1000000
 bench: system-packages $(VENV)/.test-installed $(COMPILED)
 	@scripts/system-packages wrk

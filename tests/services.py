@@ -104,22 +104,28 @@ def gunicorn(
         yield server
 
 
+def production_environ(database_url: str, storage_uri: str = "memory://", **environ: str) -> dict:
+    """The environment a production process of the app runs with (a server, a worker),
+    on the test's database and signing certificate; keyword arguments add to it."""
+    from bench.apps import production_environ as bench_production_environ
+    from tests.conftest import SIGNING_PASSPHRASE, signing_files
+
+    p12, root = signing_files()
+    receipts = {"RECEIPT_SIGNING_P12": p12, "RECEIPT_SIGNING_PASSPHRASE": SIGNING_PASSPHRASE,
+                "RECEIPT_TRUST_ROOT": root}
+    return bench_production_environ(database_url, receipts, storage_uri, **environ)
+
+
 @contextmanager
 def gunicorn_started(
     database_url: str, storage_uri: str = "memory://", *, workers: int = 1, **environ: str
 ) -> Iterator[Server]:
     """The same server, not waited for: the caller waits for it to be ready or to exit."""
-    from tests.conftest import SIGNING_PASSPHRASE, signing_files
-
-    p12, root = signing_files()
     port = free_port()
-    environ = {
-        **os.environ, "HANDOVER_ENV": "production", "SECRET_KEY": "one-key-for-every-server",
-        "DATABASE_URL": database_url, "RATELIMIT_STORAGE_URI": storage_uri,
-        "RECEIPT_SIGNING_P12": p12, "RECEIPT_SIGNING_PASSPHRASE": SIGNING_PASSPHRASE,
-        "RECEIPT_TRUST_ROOT": root, "BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": str(workers), "TRUSTED_PROXIES": "1", **environ,
-    }
+    environ = production_environ(
+        database_url, storage_uri, BIND=f"127.0.0.1:{port}", WEB_CONCURRENCY=str(workers),
+        TRUSTED_PROXIES="1", **environ,
+    )
     # The log goes to a file: a pipe nobody reads would block a chatty server.
     log = Path(tempfile.mkstemp(prefix="ho-gunicorn-", suffix=".log")[1])
     with log.open("w") as stderr:

@@ -15,6 +15,9 @@ CALLERS = {
     "errors.py": "the 500 handler rolls back whatever the failed request left",
     "demo.py": "demo data for `flask demo` stands in for a series of requests "
                "(create, hand over, sign, close) and commits after each, as they would",
+    "outbox/worker.py": "the outbox worker is a long-running command: it commits each "
+                        "claim before sending and each result after, so a crash loses "
+                        "at most the message in hand",
 }
 
 # `with session.begin():` commits at its end, so it counts too.

@@ -53,14 +53,16 @@ def events(app, name: str) -> list[AuditEvent]:
 # Who may use it
 
 
-def support_urls(app) -> list[str]:
-    """Every support page, with made-up ids where the rule takes one."""
+def support_urls(app) -> list[tuple[str, str]]:
+    """Every support page (its URL, with made-up ids where the rule takes one, and the
+    method it answers: GET, or POST for actions only)."""
     values = {"number": "HO-2345-6789", "discrepancy_id": 1}
     with app.test_request_context():
         from flask import url_for
 
         return sorted(
-            url_for(rule.endpoint, **{name: values[name] for name in rule.arguments})
+            (url_for(rule.endpoint, **{name: values[name] for name in rule.arguments}),
+             "GET" if "GET" in rule.methods else "POST")
             for rule in app.url_map.iter_rules()
             if rule.endpoint.startswith("support.")
         )
@@ -71,10 +73,10 @@ def test_every_support_page_is_closed_to_technicians_and_strangers(app, technici
     assert len(urls) >= 6
     tech = app.test_client(user=technician)
     anonymous = app.test_client()
-    for url in urls:
-        assert tech.get(url).status_code == 403, url
+    for url, method in urls:
+        assert tech.open(url, method=method).status_code == 403, url
         assert tech.post(url).status_code in (403, 405), url
-        response = anonymous.get(url)
+        response = anonymous.open(url, method=method)
         assert response.status_code == 302 and "/login" in response.headers["Location"], url
 
 

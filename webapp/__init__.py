@@ -46,9 +46,10 @@ def register_extensions(app: Flask) -> None:
     from webapp import i18n
     from webapp.auth import sessions
     from webapp.auth.routes import load_user
-    from webapp.extensions import babel, db, login_manager, migrate
+    from webapp.extensions import babel, db, login_manager, mail, migrate
 
     db.init_app(app)
+    mail.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     babel.init_app(app, locale_selector=i18n.select_locale)
     login_manager.init_app(app)
@@ -85,7 +86,9 @@ def register_blueprints(app: Flask) -> None:
     from webapp.admin import bp as admin_bp
     from webapp.auth import bp as auth_bp
     from webapp.handovers import bp as handovers_bp
+    from webapp.kiosk import bp as kiosk_bp
     from webapp.main import bp as main_bp
+    from webapp.outbox import bp as outbox_bp
     from webapp.receipts import bp as receipts_bp
     from webapp.subscriber import bp as subscriber_bp
     from webapp.support import bp as support_bp
@@ -97,6 +100,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(receipts_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(support_bp, url_prefix="/support")
+    app.register_blueprint(kiosk_bp)  # with its hooks, which keep a handed-over device in bounds
+    app.register_blueprint(outbox_bp, url_prefix="/outbox")
 
     from webapp.api import HandoverApi
     from webapp.api import bp as api_bp
@@ -123,9 +128,10 @@ def register_template_helpers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
-    from webapp.cli import api_clients_cli, demo_command, receipts_cli, users_cli
+    from webapp.cli import api_clients_cli, demo_command, outbox_cli, receipts_cli, users_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(api_clients_cli)
     app.cli.add_command(receipts_cli)
     app.cli.add_command(demo_command)
+    app.cli.add_command(outbox_cli)

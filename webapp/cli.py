@@ -70,6 +70,29 @@ def revoke_api_client(name: str) -> None:
     click.echo(f"API client {client.name!r} is revoked.")
 
 
+@api_clients_cli.command("webhook")
+@click.argument("name")
+@click.argument("url")
+def set_webhook(name: str, url: str) -> None:
+    """Send the client's events to URL (https://…), signed with a new secret printed once;
+    "none" as URL stops them."""
+    from webapp.api.auth import ApiClientError, set_client_webhook
+
+    try:
+        client, secret = set_client_webhook(name, None if url == "none" else url)
+    except ApiClientError as error:
+        raise click.ClickException(str(error)) from None
+    audit.record("api_client.webhook_set", details={"client": client.name,
+                                                    "stopped": secret is None})
+    db.session.commit()
+    if secret is None:
+        click.echo(f"API client {client.name!r} gets no events now.")
+        return
+    click.echo(f"API client {client.name!r} gets its events at the address given.")
+    click.echo("Their signing secret (shown only now; see the Handover-Signature header):")
+    click.echo(secret)
+
+
 def read_password() -> str:
     """Ask for a new password, or read it from standard input when that is not a terminal.
 
@@ -124,6 +147,8 @@ def demo_command(port: int) -> None:
     if current_app.config["NAME"] == "production" or os.environ.get("SECRET_KEY"):
         # SECRET_KEY in the environment means a server, whatever .flaskenv says.
         raise click.ClickException("Demo accounts have known passwords; not on a server.")
+    # The demo's closed job sends its SMS from here: its link points where `flask run` serves.
+    current_app.config["PUBLIC_URL"] = current_app.config["PUBLIC_URL"] or f"http://127.0.0.1:{port}"
     create_demo_data()
     click.echo("Demo accounts (login / password / role):")
     for staff in DEMO_STAFF:
@@ -217,3 +242,18 @@ def development_certificate() -> None:
         Path(config["RECEIPT_SIGNING_P12"]).parent, config["RECEIPT_SIGNING_PASSPHRASE"]
     )
     click.echo(f"Receipt signing certificate: {p12}\nTrust root: {root}")
+
+
+outbox_cli = AppGroup("outbox", help="Messages to subscribers and events to API clients.")
+
+
+@outbox_cli.command("work")
+@click.option("--once", is_flag=True, help="Stop when no message is due, instead of waiting.")
+def outbox_work(once: bool) -> None:
+    """Deliver the outbox's messages (SMS, e-mail, webhooks), retrying failures; run one
+    or more beside the web server. SIGTERM stops it after the message in hand."""
+    from webapp.outbox.worker import work
+
+    tally = work(once=once)
+    if once:
+        click.echo(f"Outbox: {tally.sent} sent, {tally.retry} to retry, {tally.failed} failed")

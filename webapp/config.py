@@ -99,6 +99,13 @@ class Config:
         "support_search": "120 per minute",
         "api": "600 per minute",  # per client
         "api_failed_auth": "30 per minute",  # calls without a valid token, per address
+        # A receipt opened by its number and code (/r): its pages and PDF per address;
+        # openings and downloads of one receipt from all addresses together; and the
+        # lockout: 5 codes for one number in 15 minutes from anywhere, a right one
+        # clearing the count (a locked number refuses even the right code).
+        "receipt_access": "30 per minute",
+        "receipt_access_per_number": "30 per minute",
+        "receipt_code_per_number": "5 per 15 minutes",
     }
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
@@ -119,7 +126,8 @@ class Config:
     # The JSON API's OpenAPI document (flask-smorest), at /api/v1/openapi.json.
     API_TITLE = "Handover"
     API_VERSION = "v1"
-    OPENAPI_VERSION = "3.0.3"
+    # 3.1: the document describes the webhooks events are sent with (webapp/api/webhooks.py).
+    OPENAPI_VERSION = "3.1.0"
     OPENAPI_URL_PREFIX = "/api/v1"
     OPENAPI_JSON_PATH = "openapi.json"
     API_SPEC_OPTIONS = {
@@ -128,10 +136,41 @@ class Config:
         "info": {"description": (
             "Handovers from the order system; receipts for it to read. Each client "
             "(token) may make 600 requests a minute; past that the answer is 429 with "
-            "Retry-After."
+            "Retry-After. A client with a webhook address is sent an event at each step "
+            "of a handover (see webhooks), signed with its secret."
         )},
     }
     STAFF_PER_PAGE = 50
+    # Whose messages these are: the first word of every SMS and e-mail subject.
+    OPERATOR_NAME = "Handover"
+    # The outbox (webapp/outbox/): a worker, `flask --app wsgi outbox work`, claims up to
+    # OUTBOX_BATCH due messages for OUTBOX_LEASE (another worker takes over what a dead
+    # one held once it lapses), waits OUTBOX_SEND_SECONDS for a provider, retries after
+    # OUTBOX_RETRY_SECONDS doubling up to OUTBOX_RETRY_MAX_SECONDS, and gives up after
+    # OUTBOX_MAX_ATTEMPTS tries (about two days with these values).
+    OUTBOX_BATCH = 20
+    OUTBOX_LEASE = timedelta(minutes=5)
+    OUTBOX_SEND_SECONDS = 20.0
+    OUTBOX_RETRY_SECONDS = 30.0
+    OUTBOX_RETRY_MAX_SECONDS = 3600.0
+    OUTBOX_MAX_ATTEMPTS = 60
+    OUTBOX_IDLE_SECONDS = 1.0
+    # E-mail through any SMTP server (Flask-Mailman). Without MAIL_SERVER, development
+    # shows e-mails on the outbox page; production keeps them queued until it is set.
+    MAIL_BACKEND = "smtp"
+    MAIL_SERVER: str | None = None
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_TLS = False
+    MAIL_USE_SSL = False
+    MAIL_DEFAULT_SENDER: str | None = None
+    MAIL_TIMEOUT = 20
+    # SMS through SMSC.ru's HTTP protocol; without SMSC_LOGIN as e-mail above.
+    SMSC_URL = "https://smsc.ru/sys/send.php"
+    SMSC_LOGIN: str | None = None
+    SMSC_PASSWORD: str | None = None
+    SMSC_SENDER: str | None = None
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:
@@ -156,6 +195,7 @@ class Config:
         ):
             if environ.get(name):
                 settings[name] = environ[name]
+        settings.update(delivery_settings(environ))
         if environ.get("RATELIMIT_STORAGE_URI"):
             settings["RATELIMIT_STORAGE_URI"] = environ["RATELIMIT_STORAGE_URI"]
         if environ.get("RATELIMIT_ENABLED", "").lower() in ("0", "false", "no"):
@@ -168,6 +208,34 @@ class Config:
                 raise ConfigurationError("TRUSTED_PROXIES must be a whole number from 0 to 10")
             settings["TRUSTED_PROXIES"] = int(text)
         return settings
+
+
+TEXT_SETTINGS = (
+    "OPERATOR_NAME", "MAIL_SERVER", "MAIL_USERNAME", "MAIL_PASSWORD", "MAIL_DEFAULT_SENDER",
+    "SMSC_URL", "SMSC_LOGIN", "SMSC_PASSWORD", "SMSC_SENDER",
+)
+OPERATOR_NAME_LIMIT = 30  # the SMS must stay within two segments
+
+
+def delivery_settings(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Return the outbox's settings given in the environment (MAIL_*, SMSC_*, OPERATOR_NAME)."""
+    settings: dict[str, Any] = {name: environ[name] for name in TEXT_SETTINGS if environ.get(name)}
+    if len(settings.get("OPERATOR_NAME", "")) > OPERATOR_NAME_LIMIT:
+        raise ConfigurationError(f"OPERATOR_NAME must be at most {OPERATOR_NAME_LIMIT} characters")
+    if environ.get("MAIL_PORT"):
+        port = environ["MAIL_PORT"]
+        if not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+            raise ConfigurationError("MAIL_PORT must be a port number from 1 to 65535")
+        settings["MAIL_PORT"] = int(port)
+    if environ.get("OUTBOX_LEASE_SECONDS"):
+        seconds = environ["OUTBOX_LEASE_SECONDS"]
+        if not (seconds.isascii() and seconds.isdigit() and int(seconds) > 0):
+            raise ConfigurationError("OUTBOX_LEASE_SECONDS must be a whole number of seconds")
+        settings["OUTBOX_LEASE"] = timedelta(seconds=int(seconds))
+    for name in ("MAIL_USE_TLS", "MAIL_USE_SSL"):
+        if environ.get(name):
+            settings[name] = environ[name].lower() in ("1", "true", "yes", "on")
+    return settings
 
 
 class ProductionConfig(Config):
@@ -199,6 +267,12 @@ class TestingConfig(Config):
     SECRET_KEY = "testing-only-not-secret"  # noqa: S105 - never used outside tests
     SESSION_COOKIE_SECURE = False
     SQLALCHEMY_DATABASE_URI = "sqlite://"
+    # Retries in a test come within a second.
+    OUTBOX_RETRY_SECONDS = 0.05
+    OUTBOX_RETRY_MAX_SECONDS = 0.2
+    OUTBOX_IDLE_SECONDS = 0.05
+    OUTBOX_SEND_SECONDS = 5.0
+    MAIL_TIMEOUT = 5
 
     @classmethod
     def from_environ(cls, environ: Mapping[str, str], instance_path: str) -> dict[str, Any]:

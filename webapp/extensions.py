@@ -23,6 +23,7 @@ import sqlite3
 
 from flask_babel import Babel
 from flask_login import LoginManager
+from flask_mailman import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy import MetaData, event
@@ -48,6 +49,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 babel = Babel()
+mail = Mail()
 
 
 # SQLite, as Handover uses it: readers never wait (WAL), writers queue for up to

@@ -13,6 +13,7 @@ from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -45,6 +46,11 @@ from webapp.domain.terms import (
 from webapp.extensions import db
 
 PUBLIC_ID_PATTERN = r"[A-Za-z0-9_-]{16}"
+
+
+def new_delivery_key() -> str:
+    """Return a message's delivery key: 32 hex characters, unique per message."""
+    return secrets.token_hex(16)
 
 
 def new_public_id() -> str:
@@ -442,6 +448,10 @@ class ApiClient(db.Model):
     scopes: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Where its events are POSTed (webapp/outbox/webhooks.py), and the secret they are
+    # signed with. The secret is kept as is (an HMAC needs it), shown once when set.
+    webhook_url: Mapped[str | None] = mapped_column(String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(String(64))
 
 
 class IdempotencyKey(db.Model):
@@ -458,6 +468,70 @@ class IdempotencyKey(db.Model):
     status_code: Mapped[int] = mapped_column()
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+
+
+class OutboxMessage(db.Model):
+    """One message to deliver: an SMS, an e-mail or a webhook event. Written in the
+    transaction of what it tells about; a worker sends it (webapp/outbox/)."""
+
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # Sent with the message (Message-ID, the gateway's message id, the webhook's
+    # delivery header), so a repeat after a lost answer is recognised as the same one.
+    delivery_key: Mapped[str] = mapped_column(String(32), unique=True, default=new_delivery_key)
+    channel: Mapped[str] = mapped_column(String(16))
+    purpose: Mapped[str] = mapped_column(String(32))
+    handover_id: Mapped[int | None] = mapped_column(ForeignKey("handovers.id"), index=True)
+    receipt_id: Mapped[int | None] = mapped_column(ForeignKey("receipts.id"))
+    api_client_id: Mapped[int | None] = mapped_column(ForeignKey("api_clients.id"), index=True)
+    recipient: Mapped[str | None] = mapped_column(String(320))  # phone, address; none for hooks
+    locale: Mapped[str | None] = mapped_column(String(5))
+    subject: Mapped[str | None] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    html: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    # A worker's claim: another worker may take the message over once it lapses
+    # (the first one died mid-send), so nothing is lost and at most one repeat goes.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    provider_id: Mapped[str | None] = mapped_column(String(100))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc, index=True)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A resend: the agent who asked for it and why (also in the audit trail).
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(String(500))
+
+    __table_args__ = (Index("ix_outbox_messages_due", "status", "next_attempt_at"),)
+
+    requested_by: Mapped[User | None] = relationship()
+    api_client: Mapped[ApiClient | None] = relationship()
+    attempt_log: Mapped[list[DeliveryAttempt]] = relationship(
+        back_populates="message", order_by="DeliveryAttempt.id", cascade="all, delete-orphan"
+    )
+
+
+class DeliveryAttempt(db.Model):
+    """One try at sending an outbox message: when, by which worker, and what came back.
+    An attempt that never finished was cut short (the worker died mid-send)."""
+
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="CASCADE"), index=True
+    )
+    worker: Mapped[str] = mapped_column(String(64))
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, default=now_utc)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))  # sent, retry, failed
+    kind: Mapped[str | None] = mapped_column(String(32))  # what the answer meant
+    detail: Mapped[str | None] = mapped_column(String(500))  # the provider's own words
+
+    message: Mapped[OutboxMessage] = relationship(back_populates="attempt_log")
 
 
 def _check_search_keys() -> None:

@@ -2,7 +2,7 @@
 
 from urllib.parse import urlsplit
 
-from flask import abort, redirect, request, url_for
+from flask import abort, current_app, has_request_context, redirect, request, url_for
 from werkzeug.routing import BaseConverter, IntegerConverter
 
 from webapp.domain.text import has_control_characters
@@ -61,3 +61,14 @@ def safe_next(target: str | None) -> str:
         if not parts.scheme and not parts.netloc:
             return target
     return url_for("main.index")
+
+
+def external_url(endpoint: str, **values) -> str:
+    """Return a full address of the app's own page, for messages and documents that
+    leave it: at PUBLIC_URL when set, else where the current request came (a command
+    with no request uses http://localhost:5000)."""
+    base = current_app.config.get("PUBLIC_URL")
+    if not base and has_request_context():
+        return url_for(endpoint, **values, _external=True)
+    with current_app.test_request_context(base_url=base or "http://localhost:5000"):
+        return url_for(endpoint, **values, _external=True)

@@ -55,6 +55,26 @@ def revoke_client(name: str) -> ApiClient:
     return client
 
 
+def set_client_webhook(name: str, url: str | None) -> tuple[ApiClient, str | None]:
+    """Register (or with None, remove) the address the client's events go to; return
+    the client and the new signing secret, to be shown once."""
+    from urllib.parse import urlsplit
+
+    from webapp.outbox.webhooks import new_secret
+
+    client = db.session.scalar(sa.select(ApiClient).where(ApiClient.name == name))
+    if client is None or client.revoked_at is not None:
+        raise ApiClientError(f"no live client named {name!r}.")
+    if url is None:
+        client.webhook_url = client.webhook_secret = None
+        return client, None
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname or len(url) > 500:
+        raise ApiClientError("the address must be an http(s) URL of at most 500 characters.")
+    client.webhook_url, client.webhook_secret = url, new_secret()
+    return client, client.webhook_secret
+
+
 def calling_client() -> ApiClient | None:
     """Return the live client whose bearer token the request carries."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")

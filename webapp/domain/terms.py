@@ -66,3 +66,35 @@ class DiscrepancyStatus(StrEnum):
     OPEN = "open"
     CONTACTED = "contacted"  # support has spoken to the subscriber
     RESOLVED = "resolved"
+
+
+class MessageChannel(StrEnum):
+    """How the outbox reaches someone."""
+
+    SMS = "sms"
+    EMAIL = "email"
+    WEBHOOK = "webhook"
+
+
+class DeliveryAnswer(StrEnum):
+    """What a provider's answer to one try meant (its own words are kept beside it)."""
+
+    ACCEPTED = "accepted"
+    ACCEPTED_BEFORE = "accepted_before"  # a repeat, refused because the first one went
+    SHOWN_ON_PAGE = "shown_on_page"  # development: on the outbox page, not sent
+    NOT_CONFIGURED = "not_configured"
+    UNREACHABLE = "unreachable"  # no connection, or no answer in time
+    CREDENTIALS = "credentials"  # the provider refused the account's credentials
+    PROVIDER_ERROR = "provider_error"  # a 5xx, an answer that makes no sense, another error
+    RECIPIENT_REFUSED = "recipient_refused"  # the number, address or receiver is refused
+    MESSAGE_REFUSED = "message_refused"
+    UNEXPECTED = "unexpected"  # a fault of ours; the log has it
+
+
+class DeliveryStatus(StrEnum):
+    """Where an outbox message stands."""
+
+    QUEUED = "queued"  # waiting for its first try, or for the next one after a failure
+    RETRYING = "retrying"  # queued after a failed try (support reads the reason)
+    SENT = "sent"
+    FAILED = "failed"  # given up: undeliverable, or out of attempts

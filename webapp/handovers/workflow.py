@@ -41,6 +41,7 @@ from webapp.domain.terms import DiscountSource, HandoverStatus
 from webapp.extensions import db
 from webapp.handovers.service import add_discounts
 from webapp.models import ChecklistAnswer, Discrepancy, Handover, Signature, Signer
+from webapp.outbox import messages as outbox
 from webapp.receipts.service import Closing, prepare_receipt
 
 TOKEN_PATTERN = re.compile(r"^[A-Za-z0-9_-]{24}$")
@@ -138,6 +139,7 @@ def freeze(handover: Handover, secret_key: str, ttl: timedelta) -> None:
     audit.record(
         "handover.frozen", handover=handover, details={"facts_version": handover.facts_version}
     )
+    outbox.event("handover.handed_over", handover, {"facts_version": handover.facts_version})
 
 
 def reopen(handover: Handover) -> None:
@@ -219,6 +221,10 @@ def sign_as_subscriber(
         handover=handover,
         details={"facts_version": facts_version, "discrepancies": len(found)},
     )
+    db.session.flush()  # the events name the discrepancies by id
+    outbox.event("handover.signed", handover, {"discrepancies": len(found)})
+    for discrepancy in handover.discrepancies:
+        outbox.event("discrepancy.found", handover, outbox.discrepancy_data(discrepancy))
     return Outcome.SIGNED
 
 
@@ -278,4 +284,7 @@ def countersign_and_close(
         return False
     handover.signatures.append(closing.countersignature)
     db.session.add_all([*closing.events, receipt])
+    db.session.flush()  # the messages name the receipt by its id
+    outbox.receipt_messages(handover, receipt, closing.code)
+    outbox.event("handover.closed", handover, {"receipt": {"number": receipt.number}})
     return True

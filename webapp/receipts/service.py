@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hmac
 import logging
+import re
 import secrets
 import time
 from collections.abc import Iterator
@@ -66,6 +67,20 @@ def new_code() -> str:
     return f"{_random(5)}-{_random(5)}"
 
 
+CODE_PATTERN = re.compile(rf"\b[{ALPHABET}]{{5}}-[{ALPHABET}]{{5}}\b")
+
+
+def printed_code(receipt: Receipt) -> str | None:
+    """Return the verification code printed on a stored receipt (only its hash is kept
+    in the database), read from the receipt's own text; None if it cannot be read."""
+    try:
+        text = readback.extracted_text(receipt.pdf)
+    except readback.ReadbackError:
+        return None
+    return next((code for code in CODE_PATTERN.findall(text)
+                 if hmac.compare_digest(code_hash(code), receipt.code_hash)), None)
+
+
 def normalise_code(text: str) -> str:
     """Read a number or code as typed: any case, spaces or missing dashes."""
     return "".join(ch for ch in text.upper() if ch.isalnum())
@@ -92,6 +107,9 @@ class Closing:
     closed_at: datetime
     countersignature: Signature
     events: list[AuditEvent]  # unsaved; prepare_receipt adds "receipt.issued"
+    # The verification code printed on the receipt (only its hash is stored): the
+    # messages that tell the subscriber of the receipt carry it (webapp/outbox/).
+    code: str = ""
 
 
 def prepare_receipt(handover: Handover, closing: Closing) -> Receipt:
@@ -102,6 +120,7 @@ def prepare_receipt(handover: Handover, closing: Closing) -> Receipt:
     Raises ReceiptError if it cannot be produced, and then nothing may be closed.
     """
     number, code = new_number(), new_code()
+    closing.code = code
     locale = handover.subscriber_locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     closing.events.append(
         audit.event("receipt.issued", handover=handover, details={"number": number})

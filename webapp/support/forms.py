@@ -8,12 +8,14 @@ from zoneinfo import ZoneInfo
 from flask_babel import get_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectChoice, SelectField, SubmitField
+from wtforms import RadioField, SelectChoice, SelectField, SubmitField
 from wtforms.validators import ValidationError
 from wtforms.widgets import DateInput
 
-from webapp.domain.terms import DiscrepancyStatus, HandoverStatus
-from webapp.forms import CHOOSE_OFFERED, Form, TypedField, text_field
+from webapp.domain.declared import FACTS_BY_NAME
+from webapp.domain.terms import DiscrepancyStatus, HandoverStatus, MessageChannel
+from webapp.fact_forms import field_for, value_of
+from webapp.forms import CHOOSE_OFFERED, FILL_IN, Form, TypedField, text_field
 from webapp.labels import choices, item_choices
 from webapp.support.search import Filters
 
@@ -130,3 +132,61 @@ class NoteForm(Form):
     def chosen_status(self) -> DiscrepancyStatus:
         """Return the status the agent pressed; "contacted" unless they pressed resolve."""
         return DiscrepancyStatus.RESOLVED if self.resolved.data else DiscrepancyStatus.CONTACTED
+
+
+REASON_LIMIT = 500
+ON_FILE = ("sms", "email")  # the recipients the receipt page already shows
+DICTATED = ("other_sms", "other_email")  # a number or address the caller gives
+
+
+class ResendForm(Form):
+    """Support sends the receipt again: by SMS or e-mail, to what is on file or to a number
+    or address the caller dictates (checked as the job's own phone and e-mail are)."""
+
+    to = RadioField(_l("Send"), choices=[
+        SelectChoice("sms", _l("SMS to the phone on file")),
+        SelectChoice("email", _l("E-mail to the address on file")),
+        SelectChoice("other_sms", _l("SMS to another number")),
+        SelectChoice("other_email", _l("E-mail to another address")),
+    ], default="sms", invalid_choice_message=CHOOSE_OFFERED)
+    phone = field_for(FACTS_BY_NAME["phone"], required=False)
+    email = field_for(FACTS_BY_NAME["email"], required=False)
+    reason = text_field(
+        _l("Why, and who asked"), REASON_LIMIT, required=False,
+        description=_l("Needed for another number or address, e.g.: the subscriber called, "
+                       "changed phones."),
+    )
+
+    def __init__(self, email_on_file: bool, **kwargs):
+        super().__init__(**kwargs)
+        self.phone.label.text = _("Number the caller gives")
+        self.email.label.text = _("Address the caller gives")
+        if not email_on_file:
+            self.to.choices = [c for c in self.to.choices if c.value != "email"]
+
+    def validate(self, extra_validators=None) -> bool:
+        super().validate(extra_validators)
+        # What the chosen recipient needs; the other boxes are not looked at.
+        needed = {"other_sms": (self.phone, FILL_IN), "other_email": (self.email, FILL_IN)}
+        if self.to.data in needed:
+            field, message = needed[self.to.data]
+            if not field.data and not field.errors:
+                field.errors = [message]
+            if not self.reason.data and not self.reason.errors:
+                self.reason.errors = [_l("Say why it goes to a number or address not on file.")]
+        for name, field in (("other_sms", self.phone), ("other_email", self.email)):
+            if self.to.data != name:
+                field.errors = []
+        return not any(field.errors for field in self)
+
+    def channel(self) -> MessageChannel:
+        """Return how it is sent: SMS or e-mail."""
+        return MessageChannel.SMS if self.to.data.endswith("sms") else MessageChannel.EMAIL
+
+    def dictated(self) -> str | None:
+        """Return the number (E.164) or address the caller gave, or None for the one on file."""
+        if self.to.data == "other_sms":
+            return value_of(FACTS_BY_NAME["phone"], self.phone)
+        if self.to.data == "other_email":
+            return value_of(FACTS_BY_NAME["email"], self.email)
+        return None

@@ -15,18 +15,29 @@ from webapp.access import roles_required
 from webapp.domain.search import parse_query
 from webapp.domain.terms import Role
 from webapp.extensions import db
-from webapp.models import Discrepancy, Handover, User
+from webapp.models import Discrepancy, Handover, Receipt, User
+from webapp.outbox.service import messages_of, state_of
 from webapp.receipts.downloads import get_receipt_or_404, send_receipt
 from webapp.receipts.service import verify_pdf
 from webapp.routing import page_number, safe_next
-from webapp.support.forms import ANY, NoteForm, PeriodForm, SearchForm, start_of, today
+from webapp.support.forms import (
+    ANY,
+    NoteForm,
+    PeriodForm,
+    ResendForm,
+    SearchForm,
+    start_of,
+    today,
+)
 from webapp.support.search import find
 from webapp.support.service import (
     WATCHED_ITEMS,
     DiscrepancyRefused,
+    ResendRefused,
     open_discrepancies,
     other_readers,
     quality,
+    send_again,
     trail,
     work_on,
 )
@@ -81,6 +92,15 @@ def receipt(number: str):
     # Every look at personal data is accounted for: who, when, from where.
     audit.record("receipt.viewed", handover=handover, details={"receipt": receipt.number})
     db.session.commit()
+    return receipt_page(receipt, resend_form(receipt, formdata=None))
+
+
+def resend_form(receipt: Receipt, **kwargs) -> ResendForm:
+    return ResendForm(email_on_file=bool(receipt.handover.fact("email")), **kwargs)
+
+
+def receipt_page(receipt: Receipt, form: ResendForm):
+    handover = receipt.handover
     return render_template(
         "support/receipt.html",
         receipt=receipt,
@@ -89,7 +109,30 @@ def receipt(number: str):
         readers=other_readers(handover, current_user),
         events=trail(handover),
         note_forms=note_forms(handover.discrepancies),
+        messages=messages_of(handover.id),
+        state_of=state_of,
+        resend_form=form,
     )
+
+
+@bp.route("/receipts/<number>/resend", methods=["POST"])
+@roles_required(*SUPPORT)
+def resend(number: str):
+    receipt = get_receipt_or_404(number)
+    form = resend_form(receipt)
+    if not form.validate_on_submit():
+        return receipt_page(receipt, form), 400
+    try:
+        send_again(receipt, form.channel(), form.dictated(), agent=current_user,
+                   reason=form.reason.data)
+    except ResendRefused:
+        db.session.rollback()
+        flash(_("The receipt could not be sent again: its code could not be read from it. "
+                "Tell the engineers."), "error")
+        return redirect(url_for("support.receipt", number=receipt.number))
+    db.session.commit()
+    flash(_("Queued: it goes out within a minute. Its delivery shows below."), "success")
+    return redirect(url_for("support.receipt", number=receipt.number, _anchor="messages"))
 
 
 @bp.route("/receipts/<number>.pdf")

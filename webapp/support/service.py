@@ -1,4 +1,5 @@
-"""Support's work on receipts: who opened them, working discrepancies, technicians' quality.
+"""Support's work on receipts: who opened them, working discrepancies, technicians' quality,
+sending a receipt again.
 
 Transactions (the rule in webapp/extensions.py): these functions add and flush,
 never commit and never roll back; the view commits, and rolls back when one raises.
@@ -15,9 +16,20 @@ import sqlalchemy as sa
 from webapp import audit
 from webapp.domain.checklist import Item
 from webapp.domain.states import discrepancy_may_move
-from webapp.domain.terms import DiscrepancyStatus, HandoverStatus, Role
+from webapp.domain.terms import DiscrepancyStatus, HandoverStatus, MessageChannel, Role
 from webapp.extensions import db
-from webapp.models import AuditEvent, ChecklistAnswer, Discrepancy, DiscrepancyNote, Handover, User
+from webapp.models import (
+    AuditEvent,
+    ChecklistAnswer,
+    Discrepancy,
+    DiscrepancyNote,
+    Handover,
+    OutboxMessage,
+    Receipt,
+    User,
+)
+from webapp.outbox import messages as outbox
+from webapp.receipts.service import printed_code
 from webapp.routing import one_page
 
 # Staff access to personal data that the law expects to be accountable.
@@ -89,6 +101,10 @@ def work_on(discrepancy: Discrepancy, to: DiscrepancyStatus, note: str, author: 
         handover=discrepancy.handover,
         details={"discrepancy": discrepancy.id, "item": discrepancy.item, "from": seen},
     )
+    if to == DiscrepancyStatus.RESOLVED:
+        data = outbox.discrepancy_data(discrepancy)
+        data["discrepancy"]["note"] = note
+        outbox.event("discrepancy.resolved", discrepancy.handover, data)
 
 
 def open_discrepancies(page: int, per_page: int) -> tuple[list[Discrepancy], bool]:
@@ -204,3 +220,29 @@ def _most_frequent_discrepancy(closed) -> dict[int, str]:
         technician_id: min(counts, key=lambda item: (-counts[item], order.get(item, len(order))))
         for technician_id, counts in by_technician.items()
     }
+
+
+class ResendRefused(Exception):
+    """The receipt's verification code could not be read from it, so nothing was queued."""
+
+
+def send_again(
+    receipt: Receipt, channel: MessageChannel, dictated: str | None, *, agent: User,
+    reason: str | None,
+) -> OutboxMessage:
+    """Queue the receipt again by SMS or e-mail, to what is on file or to the number or
+    address the caller dictated, and account for it (agent, reason) in the audit trail."""
+    code = printed_code(receipt)
+    if code is None:
+        raise ResendRefused(receipt.number)
+    handover = receipt.handover
+    on_file = handover.phone if channel is MessageChannel.SMS else handover.fact("email")
+    recipient = dictated or on_file
+    if not recipient:
+        raise ResendRefused(receipt.number)
+    message = outbox.resend(receipt, code, channel, recipient, agent=agent, reason=reason)
+    audit.record("receipt.resent", handover=handover, details={
+        "receipt": receipt.number, "channel": channel,
+        "to": "dictated" if dictated else "on file", "reason": reason or None,
+    })
+    return message

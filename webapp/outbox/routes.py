@@ -1,0 +1,28 @@
+"""The outbox page: in development, where SMS and e-mail appear instead of being sent."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, render_template
+
+from webapp.access import roles_required
+from webapp.domain.terms import Role
+from webapp.extensions import db
+from webapp.models import OutboxMessage
+from webapp.outbox.service import shown_on_page, state_of
+
+bp = Blueprint("outbox", __name__)
+
+SHOWN = 50
+
+
+@bp.route("/")
+@roles_required(Role.TECHNICIAN, Role.SUPPORT, Role.ADMIN)
+def index():
+    # On a server messages go out: their texts (codes, addresses) are not for a page.
+    if not shown_on_page() or current_app.config["NAME"] == "production":
+        abort(404)
+    messages = db.session.scalars(
+        sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(SHOWN)
+    ).all()
+    return render_template("outbox/index.html", messages=messages, state_of=state_of)
