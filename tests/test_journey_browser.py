@@ -6,6 +6,7 @@ targets of at least 44 px, and is saved as a screenshot under test-artifacts/.""
 
 from __future__ import annotations
 
+import re
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -13,6 +14,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from bench.receivers import gateway_settings, sms_gateway
 from tests.browser import (
     PHONE,
     ROOT,
@@ -27,9 +29,11 @@ from tests.browser import (
 from tests.conftest import add_user, freeze, make_handover
 from tests.tools import needs
 from webapp.db_types import now_utc
+from webapp.domain.sms import segments
 from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.models import Handover
+from webapp.outbox.worker import work
 
 WORDS = {
     "en": {
@@ -52,6 +56,8 @@ UI = {
     "ready": "Ready for the subscriber", "close": "Countersign and close the job",
     "signed": "Thank you, you have signed", "download": "Download the receipt (PDF)",
     "search": "Search", "unavailable": "This link cannot be used",
+    "open receipt": "Open the receipt",
+    "signed_elsewhere": "The receipt has been signed",
 }
 
 
@@ -199,6 +205,29 @@ def test_the_whole_journey(live_app, live_server, browser, staff, lang, tmp_path
     assert genuine(live_app, pdf.read_bytes())
     assert words["promise"] in text_of(pdf.read_bytes(), tmp_path)
 
+    # After the visit: the SMS reaches the gateway, and its link opens the receipt on
+    # another device with the code it carries.
+    with sms_gateway() as gateway:
+        live_app.config.update(gateway_settings(gateway))
+        with live_app.app_context():
+            work(once=True)
+    [sms] = [r["fields"]["mes"] for r in gateway.requests]
+    assert segments(sms) <= 2
+    sms_link = re.search(r"https?://\S+", sms).group()
+    code = re.search(r"\b[2-9A-Z]{5}-[2-9A-Z]{5}\b", sms).group()
+    later = new_page(browser, words["locale"], **PHONE)
+    later.goto(sms_link)
+    journey.check(later, "receipt by number and code")
+    later.fill("#code", code)
+    with later.expect_navigation():
+        later.get_by_role("button", name=words["open receipt"]).click()
+    journey.check(later, "receipt opened by code")
+    with later.expect_download() as download:
+        later.get_by_role("link", name=words["download"]).click()
+    again = tmp_path / "again.pdf"
+    download.value.save_as(again)
+    assert again.read_bytes() == pdf.read_bytes() and genuine(live_app, again.read_bytes())
+
     # 4. Support finds it from a misspelt address and a phone said another way.
     desk = new_page(browser, words["locale"], viewport={"width": 1280, "height": 900})
     sign_in(desk, url, "agent", lambda page: journey.check(page, "sign-in"))
@@ -216,7 +245,7 @@ def test_the_whole_journey(live_app, live_server, browser, staff, lang, tmp_path
     assert "has-discrepancies" in first.get_attribute("class")
     assert first.locator("h2").inner_text() == words["discrepancy_heading"]
     assert words["promise"] in first.inner_text()
-    for page in (tablet, phone, desk):
+    for page in (tablet, phone, later, desk):
         page.context.close()
 
 
@@ -246,7 +275,9 @@ def test_an_expired_link_says_so_on_the_phone(live_app, live_server, browser, wa
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
-def test_a_used_link_opened_on_another_phone_shows_nothing(live_server, browser, waiting, lang):
+def test_a_used_link_opened_on_another_phone_shows_only_where_the_receipt_will_be(
+    live_server, browser, waiting, lang,
+):
     _, token = waiting
     journey = Journey(f"used-link-{lang}")
     phone = new_page(browser, **PHONE)
@@ -260,9 +291,13 @@ def test_a_used_link_opened_on_another_phone_shows_nothing(live_server, browser,
 
     other = new_page(browser, WORDS[lang]["locale"], **PHONE)
     other.goto(f"{live_server.url}/s/{token}")
-    assert other.locator("h1").inner_text() == ui(lang)["unavailable"]
+    assert other.locator("h1").inner_text() == ui(lang)["signed_elsewhere"]
     assert "Sokolova" not in other.content() and "Home 300" not in other.content()
     journey.check(other, "used link on another phone")
+    with other.expect_navigation():  # not closed yet: the receipt's page without a number
+        other.locator("main a.button").click()
+    assert other.url == f"{live_server.url}/r"
+    journey.check(other, "the receipt by its number and code")
     for page in (phone, other):
         page.context.close()
 

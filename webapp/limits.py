@@ -5,12 +5,13 @@ production so that every app server counts together. While the storage cannot be
 reached, each process counts in its own memory rather than failing requests.
 
 Two kinds of door:
-- Pages limited per request (`/verify`, the subscriber link, support search) use
-  Flask-Limiter, one instance per app.
-- Sign-in and the API count here, inside the view, because what they count is
-  known only there: a sign-in attempt that really checks a password (counted before
-  the check, so a burst cannot slip past), and an API call by the client its token
-  authenticates (however the header is spelt).
+- Pages limited per request (`/verify`, the subscriber link, support search, a
+  receipt opened by its code) use Flask-Limiter, one instance per app.
+- Sign-in, the API and the receipt code count here, inside the view, because what
+  they count is known only there: a sign-in attempt that really checks a password
+  (counted before the check, so a burst cannot slip past), an API call by the client
+  its token authenticates (however the header is spelt), and a code typed for a
+  receipt number (however the number is written).
 
 No key holds a login, token or address in the clear: each is hashed.
 """
@@ -69,6 +70,11 @@ def by_link() -> str:
     return "link:" + _digest((request.view_args or {}).get("token", ""))
 
 
+def by_receipt(number: str) -> str:
+    """Return the key of a receipt number being tried (canonical, hashed), known or not."""
+    return "receipt:" + _digest(number)
+
+
 def by_user() -> str:
     return f"user:{current_user.get_id()}" if current_user.is_authenticated else by_address()
 
@@ -95,6 +101,8 @@ DOORS = (
     # they add no more than one subscriber could.
     Door("subscriber_link_per_link", ("subscriber.checklist", "subscriber.receipt"), by_link),
     Door("support_search", ("support.search",), by_user),
+    # A receipt opened by its number and code, and its PDF: one counter per address.
+    Door("receipt_access", ("receipts.access", "receipts.access_pdf"), by_address),
 )
 
 
@@ -172,6 +180,26 @@ def signed_in(login: str) -> None:
     """A right password: the login's failures no longer count against it."""
     counter().forget("sign_in_per_login_and_address", by_login(login) + by_address())
     counter().forget("sign_in_per_login", by_login(login))
+
+
+def receipt_code_attempt(number: str) -> int:
+    """Count a code typed for the number before checking it; return 0 or the seconds to wait."""
+    # Counted from every address, and whether or not the number exists, so that neither
+    # many addresses nor the answer tell anything; while the number is locked even the
+    # right code is refused, unchecked.
+    return counter().take("receipt_code_per_number", by_receipt(number))
+
+
+def receipt_code_right(number: str) -> None:
+    """Forget the number's wrong codes once the right one is typed."""
+    counter().forget("receipt_code_per_number", by_receipt(number))
+
+
+def receipt_opened(number: str) -> int:
+    """Count an opening or download of the receipt by its code; return 0 or the wait."""
+    # Each one is an audit event of the job: many addresses together add no more than
+    # one person could.
+    return counter().take("receipt_access_per_number", by_receipt(number))
 
 
 def retry_after(error: HTTPException) -> int | None:

@@ -131,7 +131,7 @@ def record_submission(handover: Handover, result: str, **details) -> None:
 
 
 def signed_already(handover: Handover, token: str):
-    """Show the summary to the browser that signed; anyone else gets the used-link page.
+    """Show the summary to the browser that signed; point anyone else to the receipt.
 
     A retry of the very submission that signed (its response was lost on the
     way) counts as that browser too.
@@ -142,7 +142,11 @@ def signed_already(handover: Handover, token: str):
         remember_signed(handover)
         return redirect(url_for("subscriber.checklist", token=token))
     if handover.id not in session.get(SIGNED_KEY, []):
-        return unavailable()
+        # The link stays the signing browser's; any other is told where the receipt is
+        # kept. Its number is no secret without the code, which only the SMS and the
+        # receipt itself carry.
+        number = handover.receipt.number if handover.receipt is not None else None
+        return render_template("subscriber/signed_elsewhere.html", number=number), 404
     return render_template(
         "subscriber/done.html",
         handover=handover,
