@@ -17,6 +17,9 @@ from webapp.extensions import db
 from webapp.models import AuditEvent, Handover, IdempotencyKey
 
 PROBLEM = "application/problem+json"
+EMAIL = "Enter a valid e-mail address, for example name@example.ru."
+LATIN_EMAIL = "Write the e-mail address in Latin letters, for example name@example.ru."
+MOBILE = "Enter a mobile number: the receipt is sent to it by SMS."
 
 
 def order(**changes) -> dict:
@@ -131,6 +134,9 @@ def test_racing_orders_for_one_number_make_one_handover(app, auth):
         ({"phone": "12345"}, "/phone"),
         ({"phone": "8 912 345-67-89"}, "/phone"),  # E.164 only, as the pattern says
         ({"phone": "+77012345678"}, "/phone"),  # Kazakhstan's +7: not a Russian number
+        ({"phone": "+74951234567"}, "/phone"),  # a Moscow landline: no SMS reaches it
+        ({"email": "ivan@example"}, "/email"),
+        ({"email": ["ivan@example.ru"]}, "/email"),
         ({"subscriber_name": " Анна Соколова"}, "/subscriber_name"),
         ({"subscriber_name": "Анна\tСоколова"}, "/subscriber_name"),
         ({"tariff_name": "Домашний\U000E0041"}, "/tariff_name"),  # an invisible tag
@@ -195,6 +201,14 @@ def test_a_missing_field_is_named(client, auth, missing):
     assert f"/{missing}" in [error["pointer"] for error in body["errors"]]
 
 
+def test_a_whole_number_may_be_written_with_a_zero_fraction(client, auth):
+    """12.0 is the number 12 in JSON, and an integer to JSON Schema 2020-12 (OpenAPI 3.1):
+    the document allows it, so the server takes it; 12.5 stays refused."""
+    discount = {"description": "x", "kind": "percent", "value": "10", "months": 3.0}
+    body = created(client, auth, contract_pages=12.0, sales_discounts=[discount])
+    assert body["contract_pages"] == 12 and body["discounts"][0]["months"] == 3
+
+
 def test_bad_json_and_oversize_bodies_get_problem_details(client, auth):
     headers = {**auth, "Content-Type": "application/json"}
     problem(client.post("/api/v1/handovers", data="{not json", headers=headers), 400)
@@ -206,6 +220,57 @@ def test_bad_json_and_oversize_bodies_get_problem_details(client, auth):
         **auth, "Content-Type": "application/x-www-form-urlencoded"}), 415)
     huge = '{"order_number": "' + "x" * (2 * 1024 * 1024) + '"}'
     problem(client.post("/api/v1/handovers", data=huge, headers=headers), 413)
+
+
+@pytest.mark.parametrize(("changes", "detail"), [
+    ({"email": "ivan.petrov"}, EMAIL),
+    ({"email": "ivan..petrov@example.ru"}, EMAIL),
+    ({"email": "ivan@example"}, EMAIL),
+    ({"email": "ivan@example.test"}, EMAIL),
+    ({"email": "ivan@[192.168.0.1]"}, EMAIL),
+    ({"email": '"ivan petrov"@example.ru'}, EMAIL),
+    ({"email": "Ivan Petrov <ivan@example.ru>"}, EMAIL),
+    ({"email": "ivan@xn--e1afmkfd.xn--p1ai"}, EMAIL),
+    ({"email": "a" * 65 + "@example.ru"}, EMAIL),
+    ({"email": " ivan@example.ru"}, EMAIL),  # the API does not strip
+    ({"email": "<script>alert(1)</script>@example.ru"}, EMAIL),
+    ({"email": "x" * 244 + "@example.ru"}, "Use at most 254 characters."),
+    ({"email": "ivan@пример.рф"}, LATIN_EMAIL),
+    ({"email": ""}, "Fill in this field."),
+    ({"email": 42}, "Send text (a JSON string)."),
+    ({"phone": "+74951234567"}, MOBILE),  # a Moscow landline
+    ({"phone": "+78001234567"}, MOBILE),  # toll-free
+    ({"phone": "+78091234567"}, MOBILE),  # premium-rate
+])
+def test_a_bad_email_or_a_landline_is_refused_as_the_form_refuses_it(
+    app, client, auth, changes, detail
+):
+    body = problem(client.post("/api/v1/handovers", json=order(**changes),
+                               headers={**auth, "Accept-Language": "en"}), 422)
+    [name] = changes
+    assert {e["pointer"]: e["detail"] for e in body["errors"]} == {f"/{name}": detail}
+    assert handovers_in(app) == 0
+
+
+def test_an_email_from_the_order_system_is_stored_normalised(app, client, auth):
+    body = created(client, auth, email="Anna.Sokolova@Example.RU")
+    assert body["email"] == "Anna.Sokolova@example.ru"
+    read = client.get(f"/api/v1/handovers/{body['id']}", headers=auth).get_json()
+    assert read["email"] == "Anna.Sokolova@example.ru"
+    with app.app_context():
+        assert db.session.scalar(db.select(Handover)).fact("email") == "Anna.Sokolova@example.ru"
+
+
+def test_the_email_may_be_left_out_or_sent_as_null(client, auth):
+    assert created(client, auth)["email"] is None
+    assert created(client, auth, order_number="ORD-2", email=None)["email"] is None
+
+
+def test_a_mobile_number_is_taken_and_a_landline_may_still_be_searched_for(client, auth):
+    assert created(client, auth, phone="+79001234567")["phone"] == "+79001234567"
+    # Jobs recorded before the phone had to be a mobile one are found by theirs.
+    answer = client.get("/api/v1/receipts?phone=%2B74951234567", headers=auth)
+    assert answer.status_code == 200 and answer.get_json()["receipts"] == []
 
 
 def test_the_web_form_says_the_same_as_the_api(client, auth):
@@ -414,7 +479,7 @@ def test_the_openapi_document_is_valid_and_covers_every_operation(client):
     assert operations == {
         ("/api/v1/handovers", "post"), ("/api/v1/handovers/{public_id}", "get"),
         ("/api/v1/receipts", "get"), ("/api/v1/receipts/{number}", "get"),
-        ("/api/v1/receipts/{number}.pdf", "get"),
+        ("/api/v1/receipts/{number}.pdf", "get"), ("/api/v1/webhook-deliveries", "get"),
     }
     assert spec["components"]["securitySchemes"]["bearer"]["scheme"] == "bearer"
 
@@ -536,6 +601,48 @@ def test_free_text_is_refused_exactly_where_its_pattern_says():
             assert matches(pattern, ch) == (inside and not ch.isspace()), hex(code)
     assert not matches(pattern, "ab\n") and matches(pattern, "\U0001F680")
     assert matches(pattern, "x" * 5) and not matches(pattern, "x" * 6)
+
+
+def test_the_document_states_the_email_and_mobile_rules_the_server_applies(client):
+    from webapp.api.patterns import phone_pattern
+    from webapp.domain.email_address import EMAIL_PATTERN
+
+    spec = client.get("/api/v1/openapi.json").get_json()
+    order_in = spec["components"]["schemas"]["HandoverIn"]
+    email = order_in["properties"]["email"]
+    assert (email["format"], email["maxLength"], email["pattern"]) == ("email", 254, EMAIL_PATTERN)
+    assert email["type"] == ["string", "null"] and "email" not in order_in["required"]
+    assert order_in["properties"]["phone"]["pattern"] == phone_pattern("RU", ("mobile",))
+    [search] = [p for p in spec["paths"]["/api/v1/receipts"]["get"]["parameters"]
+                if p["name"] == "phone"]
+    assert search["schema"]["pattern"] == phone_pattern("RU")
+
+
+def test_the_mobile_pattern_allows_exactly_the_numbers_that_take_sms():
+    """Of every valid number, the document's mobile pattern matches those the server (and
+    the form) takes: libphonenumber's MOBILE ones, never a landline or a toll-free one."""
+    import phonenumbers
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    from webapp.api.patterns import matches, phone_pattern
+    from webapp.domain.phone import normalise_phone, takes_sms
+
+    mobile = phone_pattern("RU", ("mobile",))
+    for kind in phonenumbers.PhoneNumberType.values():
+        example = phonenumbers.example_number_for_type("RU", kind)
+        if example is not None:
+            number = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
+            assert matches(mobile, number) == takes_sms(number), (kind, number)
+
+    @settings(max_examples=3000, database=None, deadline=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.from_regex(phone_pattern("RU"), fullmatch=True))
+    def agree(number):
+        assert normalise_phone(number, "RU") == number
+        assert matches(mobile, number) == takes_sms(number)
+
+    agree()
 
 
 def test_every_phone_number_the_pattern_allows_is_a_valid_one():

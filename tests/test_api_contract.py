@@ -27,12 +27,15 @@ from schemathesis.checks import CHECKS, load_all_checks
 from schemathesis.config import SchemathesisConfig
 from schemathesis.engine import Status, events, from_schema
 
+from bench.receivers import webhook_receiver
 from tests.browser import LiveServer
-from tests.conftest import add_user, app_on, close_job, freeze, make_handover
+from tests.conftest import add_user, all_yes_answers, app_on, close_job, freeze, make_handover
+from tests.test_api_webhooks import refusing_port
 from tests.tools import needs
-from webapp.api.auth import SCOPES, create_client
+from webapp.api.auth import SCOPES, create_client, set_client_webhook
 from webapp.config import Config
 from webapp.extensions import db
+from webapp.outbox.worker import work
 
 pytestmark = needs("pdftotext")
 
@@ -40,6 +43,7 @@ TECHNICIAN = "tech"
 OPERATIONS = {
     "POST /api/v1/handovers", "GET /api/v1/handovers/{public_id}", "GET /api/v1/receipts",
     "GET /api/v1/receipts/{number}", "GET /api/v1/receipts/{number}.pdf",
+    "GET /api/v1/webhook-deliveries",
 }
 # Enough for every phase to reach every operation and link; about 30 s on SQLite.
 SEED = 20261207
@@ -59,17 +63,41 @@ def contract_app(database_url):
 @pytest.fixture
 def api_server(contract_app):
     """The app served over HTTP, with a technician, a closed job with its signed
-    receipt (so the receipts have something to list and open), and a client token."""
+    receipt (so the receipts have something to list and open), and a client token
+    whose webhook deliveries are in every state but failed (so that list has each
+    shape to show: sent with attempts, retrying with its reason, queued)."""
     app = contract_app
     technician = add_user(app, TECHNICIAN)
-    handover = make_handover(app, technician, order_number="ORD-CONTRACT-1")
-    close_job(app, technician, handover, freeze(app, handover))
     with app.app_context():
         _client, token = create_client("schemathesis", list(SCOPES))
         db.session.commit()
+    with webhook_receiver() as receiver:
+        hook(app, f"{receiver.url}/hooks")
+        handover = make_handover(app, technician, order_number="ORD-CONTRACT-1")
+        close_job(app, technician, handover, freeze(app, handover),
+                  all_yes_answers(portal_access="no"))
+        deliver(app)
+    with refusing_port() as port:
+        hook(app, f"http://127.0.0.1:{port}/hooks")
+        freeze(app, make_handover(app, technician, order_number="ORD-CONTRACT-2"))
+        deliver(app)
+    freeze(app, make_handover(app, technician, order_number="ORD-CONTRACT-3"))
     with LiveServer(app) as server:
         server.token = token
         yield server
+
+
+def hook(app, url: str) -> None:
+    """Send the client's webhook events to this address."""
+    with app.app_context():
+        set_client_webhook("schemathesis", url)
+        db.session.commit()
+
+
+def deliver(app) -> None:
+    """Run an outbox worker until nothing is due."""
+    with app.app_context():
+        work(once=True)
 
 
 def make_orders_real(schema) -> None:
@@ -166,5 +194,6 @@ def test_the_api_keeps_to_its_document_under_every_check(api_server):
     assert ("POST /api/v1/handovers", 201) in walk.answered["fuzzing"]
     for answer in [("POST /api/v1/handovers", 201), ("GET /api/v1/handovers/{public_id}", 200),
                    ("GET /api/v1/receipts/{number}", 200),
-                   ("GET /api/v1/receipts/{number}.pdf", 200)]:
+                   ("GET /api/v1/receipts/{number}.pdf", 200),
+                   ("GET /api/v1/webhook-deliveries", 200)]:
         assert answer in walk.answered["stateful"], answer

@@ -28,6 +28,7 @@ from webapp.api.schemas import (
     ReceiptQuery,
 )
 from webapp.api.smorest import JsonParser
+from webapp.api.webhooks import DeliveryPage, DeliveryQuery, deliveries_to, delivery_json
 from webapp.db_types import now_utc
 from webapp.domain.declared import FACTS
 from webapp.domain.digest import sha256_hex
@@ -317,3 +318,42 @@ def receipt_pdf(number: str):
     db.session.commit()
     return send_receipt(receipt)
 
+
+
+@bp.route("/webhook-deliveries")
+@requires("orders:write")
+@bp.arguments(DeliveryQuery, location="query")
+@bp.response(200, DeliveryPage)
+@answers(401, 403, 429)
+@bp.doc(operationId="listWebhookDeliveries", responses={422: problem_doc(
+    "A parameter breaks its schema (a status other than queued, retrying, sent or failed, "
+    "a page out of range), or is sent twice; errors point at each (/name)"
+), 200: {"links": {"GetHandover": {
+    "operationId": "getHandover",
+    "parameters": {"public_id": "$response.body#/deliveries/0/handover_id"},
+    "description": "The handover the first delivery listed is about",
+}}}})
+def list_webhook_deliveries(query):
+    """List the calling client's webhook deliveries, newest first, a page at a time.
+
+    Each shows its state, every attempt with what the receiver answered, and the event
+    as it was sent. Only the caller's own are listed; `status` narrows them to one state.
+    The scope is orders:write, whose GET /handovers/{id} already shows all an event
+    carries (a handover's status, its discrepancies, its receipt number).
+    """
+    found = deliveries_to(g.api_client.id, query.get("status"))
+    messages, has_next = one_page(found, query["page"], query["per_page"])
+    # An event carries a handover's discrepancies, personal data: reading it is a read.
+    handover_ids = {m.handover_id for m in messages if m.handover_id is not None}
+    if handover_ids:
+        audit.record_reads(
+            db.session.scalars(sa.select(Handover).where(Handover.id.in_(handover_ids))
+                               .order_by(Handover.id)),
+            by_client(),
+        )
+    deliveries = [delivery_json(m) for m in messages]
+    db.session.commit()
+    return {
+        "deliveries": deliveries, "page": query["page"],
+        "next_page": query["page"] + 1 if has_next else None,
+    }

@@ -4,9 +4,10 @@ The same schemas validate requests, shape responses and make the OpenAPI documen
 so the document is the contract: every rule the API applies to what a request says
 is in it (lengths, patterns, ranges, vocabularies), and the server applies exactly
 those: a pattern the document states is the pattern the server matches whole
-(webapp/api/patterns.py). Nothing is stripped or rewritten on the way in. Only the
-rules that need the database (the technician must exist, an order is handed over
-once) are beyond the schema; each operation documents the problem they answer with.
+(webapp/api/patterns.py). Nothing is stripped or rewritten on the way in, but for an
+e-mail address, stored normalised as the form stores it (the domain in lower case).
+Only the rules that need the database (the technician must exist, an order is handed
+over once) are beyond the schema; each operation documents the problem they answer with.
 
 Every message is a catalog message, in the language the request negotiated
 (webapp/api/smorest.py): marshmallow's own English ones are replaced here.
@@ -15,6 +16,7 @@ Every message is a catalog message, in the language the request negotiated
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +27,7 @@ from webapp.api import patterns
 from webapp.config import Config
 from webapp.domain.checklist import DiscountTerms, Source
 from webapp.domain.declared import FACTS, FACTS_BY_NAME
+from webapp.domain.email_address import EMAIL_PATTERN, EmailError, normalise_email
 from webapp.domain.facts import (
     DISCOUNT_FIELDS,
     MAX_DISCOUNTS,
@@ -34,6 +37,7 @@ from webapp.domain.facts import (
     discount_value_range,
 )
 from webapp.domain.money import MAX_AMOUNT
+from webapp.domain.phone import NOT_MOBILE, takes_sms
 from webapp.domain.terms import DiscountKind, DiscountSource, DiscrepancyStatus, HandoverStatus
 from webapp.domain.text import (
     AT_MOST,
@@ -107,8 +111,40 @@ class Amount(Patterned):
         return Decimal(text).quantize(Decimal("0.01"))
 
 
+class MobilePhone(Patterned):
+    """A number in E.164 that takes SMS: its pattern lists the mobile ranges, and the
+    server asks libphonenumber as the form does (webapp/domain/phone.py)."""
+
+    def convert(self, text: str) -> str:
+        if not takes_sms(text):
+            raise ValidationError(_l(NOT_MOBILE))
+        return text
+
+
+class Email(Patterned):
+    """An e-mail address as its pattern states it (webapp/domain/email_address.py), at
+    most `max_length` characters; it loads normalised, as the form stores it."""
+
+    def __init__(self, max_length: int, **kwargs):
+        self.max_length = max_length
+        # maxLength beside the pattern (which text_note avoids): this pattern is ASCII, so
+        # a tool that folds the two together cannot misspell what it names.
+        kwargs["metadata"] = {"format": "email", "maxLength": max_length,
+                              **kwargs.get("metadata", {})}
+        super().__init__(EMAIL_PATTERN, explain_email(max_length), **kwargs)
+
+    def convert(self, text: str) -> str:
+        # The pattern does not bound the whole length (maxLength beside it does).
+        if len(text) > self.max_length:
+            raise ValidationError(_l(AT_MOST, max=self.max_length))
+        try:
+            return normalise_email(text)
+        except EmailError as error:
+            raise ValidationError(_l(error.message)) from None
+
+
 class Whole(fields.Integer):
-    """A JSON integer: 12, never 12.0, "12" or true."""
+    """A JSON integer: 12 (or 12.0, the same number), never 12.5, "12" or true."""
 
     default_error_messages = _messages(
         invalid=_l("Send a whole number (a JSON integer)."),
@@ -117,6 +153,13 @@ class Whole(fields.Integer):
 
     def __init__(self, **kwargs):
         super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value):
+        # JSON has one kind of number, and JSON Schema 2020-12 (OpenAPI 3.1) counts 12.0
+        # an integer: the document allows it, so the server takes it, as 12.
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
 
 
 class QueryWhole(fields.Integer):
@@ -183,6 +226,30 @@ def explain_text(max_length: int, printable: bool = False) -> Callable[[str], An
     return explain
 
 
+def explain_email(max_length: int) -> Callable[[str], Any]:
+    """Say what is wrong with an e-mail address its pattern refused, as the form says it."""
+
+    def explain(text: str):
+        if not text:
+            return _l(FILL_IN)
+        if len(text) > max_length:
+            return _l(AT_MOST, max=max_length)
+        try:
+            normalise_email(text)
+        except EmailError as error:
+            return _l(error.message)
+        return _l("Use the form the pattern states.")  # never: the pattern is the rule's
+
+    return explain
+
+
+def explain_mobile(text: str):
+    """Say what is wrong with a number the mobile pattern refused."""
+    if patterns.matches(patterns.phone_pattern(PHONE_REGION), text):
+        return _l(NOT_MOBILE)  # a valid number, but a landline, toll-free, …
+    return _l("Send the number in E.164, for example +79123456789.")
+
+
 def text_note(max_length: int) -> str:
     # No minLength/maxLength beside the pattern, which states the length itself: tools
     # that fold those into a pattern rewrite it, and the characters beyond the BMP it
@@ -198,6 +265,22 @@ PHONE_NOTE = (
     "them (libphonenumber's metadata; the pattern lists the ranges). The server accepts "
     "every number the pattern matches and refuses every other."
 )
+MOBILE_NOTE = (
+    "The number in E.164, a Russian mobile one, as the receipt is sent to it by SMS: +7 "
+    "and the national number of a mobile as Russia's numbering plan assigns them "
+    "(libphonenumber's metadata; the pattern lists the ranges). The server accepts every "
+    "number the pattern matches and refuses every other: a landline, a toll-free number, …"
+)
+
+
+def email_note(max_length: int) -> str:
+    return (
+        f"An e-mail address in Latin letters, at most {max_length} characters and 64 before "
+        "the @, as the pattern states it: no quoted part, IP address or internationalised "
+        "(xn--) domain, and no top-level domain reserved for special use (.test, .local, …). "
+        "It is stored normalised: the domain in lower case (and role names such as "
+        "INFO@ too, as RFC 2142 has them)."
+    )
 
 
 # --- Fields built from facts ----------------------------------------------------------------
@@ -233,12 +316,20 @@ def fact_in(fact: Fact, *, required: bool | None = None, nullable: bool | None =
             explain_text(fact.max_length, fact.printable),
             metadata=_described(fact, text_note(fact.max_length)), **common,
         )
+    if fact.kind is Kind.PHONE and fact.mobile:
+        return MobilePhone(
+            patterns.phone_pattern(PHONE_REGION, ("mobile",)), explain_mobile,
+            metadata=_described(fact, MOBILE_NOTE), **common,
+        )
     if fact.kind is Kind.PHONE:
         message = _l("Send the number in E.164, for example +79123456789.")
         return Patterned(
             patterns.phone_pattern(PHONE_REGION), lambda _text: message,
             metadata=_described(fact, PHONE_NOTE), **common,
         )
+    if fact.kind is Kind.EMAIL:
+        return Email(fact.max_length, metadata=_described(fact, email_note(fact.max_length)),
+                     **common)
     if fact.kind is Kind.WHOLE:
         return Whole(validate=between(fact.minimum, fact.maximum, fact.range_message),
                      metadata=_described(fact), **common)
@@ -372,8 +463,11 @@ SEARCH_KEYS = tuple(fact.name for fact in FACTS if fact.search_key)
 
 
 def _query_fields() -> dict[str, fields.Field]:
+    # A search takes any valid number: jobs recorded before the phone had to be a
+    # mobile one are found by theirs.
     found: dict[str, fields.Field] = {
-        name: fact_in(FACTS_BY_NAME[name], required=False, nullable=False)
+        name: fact_in(replace(FACTS_BY_NAME[name], mobile=False), required=False,
+                      nullable=False)
         for name in SEARCH_KEYS
     }
     found["page"] = QueryWhole(load_default=1, validate=between(1, MAX_PAGE, None))
@@ -417,6 +511,8 @@ def fact_out(fact: Fact) -> fields.Field:
         return fields.List(enum_out(fact.vocabulary), **kwargs)
     if fact.kind is Kind.PHONE:
         kwargs["metadata"] = {"description": f"{fact.label}, in E.164"}
+    if fact.kind is Kind.EMAIL:
+        kwargs["metadata"] = {"description": f"{fact.label}, normalised", "format": "email"}
     return fields.String(**kwargs)
 
 

@@ -13,6 +13,7 @@ from werkzeug.routing import BaseConverter
 
 from webapp.api.problems import PROBLEM_TYPE, SCHEMA_MISMATCH, ApiProblem
 from webapp.api.schemas import Problem, discount_in_property
+from webapp.api.webhooks import document_webhooks, event_body_property
 from webapp.routing import PublicIdConverter
 
 # Headers some problems always carry, as the document promises them.
@@ -64,6 +65,9 @@ class HandoverApi(Api):
         app.url_map.converters["receipt_number"] = ReceiptNumberConverter
         super().init_app(app, spec_kwargs=spec_kwargs)
         self.ma_plugin.converter.add_attribute_function(discount_in_property)
+        self.ma_plugin.converter.add_attribute_function(event_body_property)
+        # Before any operation is documented, so the event schemas keep their own names.
+        document_webhooks(self.spec, app.config)
         self.register_converter(PublicIdConverter, lambda converter: {
             "type": "string", "pattern": f"^{converter.regex}$",
         })
