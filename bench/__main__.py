@@ -5,7 +5,8 @@ written into docs/benchmarks.md with the machine it was measured on.
 
 `--quick` is the smoke run `make test` makes so the benchmark never rots: tiny counts,
 figures not meant to be read. Parts: receipts (bench/receipts.py), pages through
-gunicorn under wrk (bench/pages.py), support's lookups (bench/lookups.py).
+gunicorn under wrk (bench/pages.py), the outbox's workers (bench/outbox.py), support's
+lookups (bench/lookups.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bench import lookups, pages, receipts
+from bench import lookups, outbox, pages, receipts
 from bench.report import machine, text_table, write_markdown
 
 DOCUMENT = Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
@@ -38,11 +39,16 @@ def main(argv: list[str] | None = None) -> None:
     if args.postgresql:
         http += pages.run(args.quick, args.postgresql, receipts_per_second, weigh=False)
     print(text_table(http), flush=True)
+    delivered = outbox.run(args.quick, None)
+    if args.postgresql:
+        delivered += outbox.run(args.quick, args.postgresql)
+    print(text_table(delivered), flush=True)
     found = lookups.run(rows, args.postgresql)
-    figures += http + found
+    figures += http + delivered + found
 
     print("\n" + text_table(figures))
-    described = machine(pages.settings(args.quick) | lookups.settings(args.postgresql))
+    described = machine(pages.settings(args.quick) | outbox.settings(args.quick)
+                        | lookups.settings(args.postgresql))
     command = " ".join(["python -m bench", "--quick" * args.quick, f"--rows {rows}",
                         "--postgresql URL" * bool(args.postgresql)]).replace("  ", " ")
     write_markdown(args.output, figures, described, command)

@@ -4,6 +4,7 @@ staff accounts with one throwaway password."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -17,6 +18,7 @@ from webapp.staff import create_staff_user
 
 PASSPHRASE = "bench"  # noqa: S105 - of the development certificate made for each run
 PASSWORD = "bench-password-long-enough"  # noqa: S105 - of the throwaway benchmark accounts
+SECRET_KEY = "bench-not-secret"  # noqa: S105 - one for every process of a run (and the tests')
 
 
 def receipt_settings(workdir: Path) -> dict[str, str]:
@@ -25,6 +27,17 @@ def receipt_settings(workdir: Path) -> dict[str, str]:
     p12, root = create_development_certificates(workdir, PASSPHRASE)
     return {"RECEIPT_SIGNING_P12": str(p12), "RECEIPT_SIGNING_PASSPHRASE": PASSPHRASE,
             "RECEIPT_TRUST_ROOT": str(root)}
+
+
+def production_environ(database: str, receipts: dict[str, str], storage_uri: str = "memory://",
+                       **environ: str) -> dict[str, str]:
+    """Return the environment of a production process of the app (a server, a worker)."""
+    # `receipts` are the RECEIPT_* settings (receipt_settings() here, the tests' own
+    # certificate there); keyword arguments add to the environment or override it.
+    return {
+        **os.environ, "HANDOVER_ENV": "production", "SECRET_KEY": SECRET_KEY,
+        "DATABASE_URL": database, "RATELIMIT_STORAGE_URI": storage_uri, **receipts, **environ,
+    }
 
 
 def bench_app(database: str, workdir: Path, **settings) -> Flask:

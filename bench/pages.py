@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import re
 import runpy
 import subprocess
@@ -33,7 +32,13 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.apps import PASSWORD, add_staff, bench_app, receipt_settings  # noqa: E402
+from bench.apps import (  # noqa: E402
+    PASSWORD,
+    add_staff,
+    bench_app,
+    production_environ,
+    receipt_settings,
+)
 from bench.client import (  # noqa: E402
     Browser,
     csrf_token,
@@ -62,11 +67,8 @@ def prepare(workdir: Path, database: str, closings: int) -> tuple[dict[str, str]
         db.session.commit()
         signed = [typical_signed_handover(app).public_id for _ in range(closings)]
         db.engine.dispose()
-    environ = {
-        **os.environ, "HANDOVER_ENV": "production", "SECRET_KEY": "bench-not-secret",
-        "DATABASE_URL": database, "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_ENABLED": "false", "TRUSTED_PROXIES": "1", **receipt_settings(workdir),
-    }
+    environ = production_environ(database, receipt_settings(workdir),
+                                 RATELIMIT_ENABLED="false", TRUSTED_PROXIES="1")
     return environ, signed
 
 

@@ -43,6 +43,9 @@ class Figure:
     baseline: str = ""
     base: float | None = None
     aim: Aim | None = None
+    # A median of a few runs shows their lowest and highest beside it.
+    spread: tuple[float, float] | None = None
+    base_spread: tuple[float, float] | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -57,17 +60,22 @@ COLUMNS = ("figure", "value", "baseline (same run)", "ratio", "aim", "met")
 
 
 def rows(figures: list[Figure]) -> list[tuple[str, ...]]:
-    def number(value: float | None, unit: str = "") -> str:
+    def plain(value: float) -> str:
+        digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
+        return f"{value:,.{digits}f}"
+
+    def number(value: float | None, unit: str = "",
+               spread: tuple[float, float] | None = None) -> str:
         if value is None:
             return "—"
-        digits = 0 if abs(value) >= 100 else 1 if abs(value) >= 10 else 2
-        return f"{value:,.{digits}f} {unit}".strip()
+        text = f"{plain(value)} {unit}".strip()
+        return f"{text} ({plain(spread[0])}–{plain(spread[1])})" if spread else text
 
     return [
         (
             f"{f.part}: {f.name}",
-            number(f.value, f.unit),
-            f"{f.baseline}: {number(f.base, f.unit)}" if f.baseline else "—",
+            number(f.value, f.unit, f.spread),
+            f"{f.baseline}: {number(f.base, f.unit, f.base_spread)}" if f.baseline else "—",
             "—" if f.ratio is None else f"{f.ratio:.{2 if f.ratio >= 0.1 else 3}f}",
             f.aim.describe(f.unit) if f.aim else "—",
             {True: "yes", False: "NO", None: "—"}[f.met],

@@ -1,5 +1,7 @@
-"""Figures the benchmarks share: percentiles and the process's resident memory."""
+"""Figures the benchmarks share: percentiles, the median of a few runs with their
+range, and the process's resident memory."""
 
+import statistics
 from pathlib import Path
 
 
@@ -13,3 +15,8 @@ def percentile(values, share: float) -> float:
     """Return the value below which `share` of the values fall (nearest rank)."""
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def median_range(values) -> tuple[float, tuple[float, float]]:
+    """Return the median of a few runs' values and their range (lowest, highest)."""
+    return statistics.median(values), (min(values), max(values))

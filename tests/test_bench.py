@@ -80,11 +80,16 @@ def test_make_bench_runs_end_to_end_and_writes_its_table(tmp_path):
         "render+sign p50", "RSS growth", "receipts/s per core", "Cold start",
         "subscriber page req/s", "technician's form req/s", "support search req/s",
         "closings with a signed receipt", "Page weight", "exact: account number p95",
-        "loose: address with a typo p95",
+        "loose: address with a typo p95", "Outbox, SQLite: messages/s, 1 worker,",
+        "Outbox, SQLite: messages/s, 2 workers,",
     ):
         rows = [line for line in written.splitlines() if figure in line]
         assert rows, figure
         assert all(line.startswith("| ") and line.count(" | ") == 5 for line in rows), rows
+    # The outbox's figures are medians with their range, beside the channels alone.
+    outbox = [line for line in written.splitlines() if "| Outbox, SQLite" in line]
+    assert len(outbox) == 2 and all("| channels alone, " in line for line in outbox), outbox
+    assert all(re.search(r"/s \([\d.,]+–[\d.,]+\) \|", line) for line in outbox), outbox
 
 
 def test_a_new_bench_run_replaces_its_table_and_keeps_the_notes_around_it(tmp_path):
@@ -106,3 +111,16 @@ def test_a_new_bench_run_replaces_its_table_and_keeps_the_notes_around_it(tmp_pa
     assert "| Receipt: render+sign p50 | 350 ms | naive: 500 ms | 0.70 | ≤ 0.8 × baseline | yes |" \
         in written
     assert "450 ms" not in written
+
+
+def test_a_median_of_runs_shows_its_range_beside_it():
+    from bench.report import Figure, rows
+    from bench.stats import median_range
+
+    value, spread = median_range([120.4, 98.2, 131.0])
+    base, base_spread = median_range([150.0, 140.0, 160.0])
+    figure = Figure("Outbox", "messages/s", value, "/s", "channels alone", base,
+                    spread=spread, base_spread=base_spread)
+    [(_name, shown, baseline, ratio, _aim, _met)] = rows([figure])
+    assert shown == "120 /s (98.2–131)"
+    assert baseline == "channels alone: 150 /s (140–160)" and ratio == "0.80"
