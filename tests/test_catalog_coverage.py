@@ -33,6 +33,7 @@ from werkzeug.exceptions import Gone, InternalServerError, NotFound
 from werkzeug.http import parse_options_header
 
 from tests.conftest import (
+    PASSWORD,
     add_user,
     all_yes_answers,
     csrf_token,
@@ -48,6 +49,7 @@ from webapp.domain.terms import DiscountKind, DiscountSource, Role
 from webapp.errors import render_error
 from webapp.extensions import db
 from webapp.models import Discount, Discrepancy, Handover, Receipt
+from webapp.outbox.worker import work
 
 pytestmark = needs("pdftotext")
 
@@ -61,7 +63,9 @@ READ_ATTRIBUTES = frozenset({
     "aria-roledescription", "aria-valuetext",
 })
 BUTTON_INPUTS = frozenset({"submit", "button", "reset"})
-NOT_READ = frozenset({"script", "style", "template"})
+# <samp> quotes another system's output as it came (an SMS gateway's or mail server's
+# answer on the support page), which no catalog can translate.
+NOT_READ = frozenset({"script", "style", "template", "samp"})
 
 WORD = re.compile(r"[^\W\d_]+")
 FOREIGN = {"ru": re.compile(r"[A-Za-z\u00C0-\u024F]"), "en": re.compile(r"[\u0400-\u04FF]")}
@@ -75,6 +79,7 @@ ALLOWED_WORDS = {
         "PDF": "the file format, written in Latin letters in Russian («Скачать квитанцию (PDF)»)",
         "IP": "«IP-адрес» is the Russian term (the receipt's audit trail)",
         "ONT": "the marking on the device itself: «Оптический терминал (ONT)»",
+        "SMS": "written in Latin letters in Russian too («придёт в SMS»)",
     },
     "en": {
         "Русский": "the language switch names each language in that language",
@@ -89,6 +94,8 @@ ALLOWED_PATTERNS = {
     re.compile(r"\b[2-9A-Z]{5}-[2-9A-Z]{5}\b"): "the receipt's verification code, typed back "
                                                  "as it is printed",
     re.compile(r"\.pdf\b"): "a file name's extension, which tells the system what it is",
+    re.compile(r"\b[\w.+-]+@[\w-]+(\.[\w-]+)+\b"): "e-mail addresses (an example beside the "
+                                                "field) are typed as they are",
 }
 
 
@@ -224,9 +231,11 @@ SAID = {
 
 
 def order(n: int) -> dict:
-    """The n-th job's numbers; the personal account login is Latin, as portals issue them."""
+    """The n-th job's numbers; the personal account login is Latin, as portals issue them,
+    and so is the e-mail address (Handover takes addresses in Latin letters only)."""
     return {"order_number": f"ЗАК-{n}/2026", "contract_number": f"Д-{n}/2026",
-            "account_number": f"770000000{n}", "portal_login": f"lk-770000000{n}"}
+            "account_number": f"770000000{n}", "portal_login": f"lk-770000000{n}",
+            "email": f"abonent{n}@example.ru"}
 
 
 def handover_form(n: int, **overrides) -> dict:
@@ -269,6 +278,7 @@ EXCLUDED = {
     "api.get_handover": "JSON for the order system",
     "api.list_receipts": "JSON for the order system",
     "api.get_receipt": "JSON for the order system",
+    "api.list_webhook_deliveries": "JSON for the order system",
     "api.receipt_pdf": "the same stored PDF that the walk reads from the staff and "
                        "subscriber routes",
 }
@@ -530,6 +540,19 @@ def subscribers_check(walk: Walk, tech, jobs: dict) -> None:
     press(walk, tech, jobs["clean"], "close", {"signature": "", "typed_name": name})
     del walk.app.config["RECEIPT_TIMESTAMPER"]
     walk.look(typist, f"{url}/receipt.pdf")
+    technician_hands_the_device_over(walk, tech, jobs["corrected"])
+
+
+def technician_hands_the_device_over(walk: Walk, tech, handover) -> None:
+    """A subscriber without a smartphone signs on the technician's device, which goes
+    back to the technician with their password."""
+    press(walk, tech, handover, "freeze")
+    subscriber = press(walk, tech, handover, "kiosk").request.path
+    walk.look(tech, "/handovers/", 403)  # this device is with the subscriber
+    walk.submit(tech, "/kiosk/return", {"password": "не тот пароль"}, 400)
+    page = walk.look(tech, subscriber)
+    walk.look(tech, subscriber, method="POST", data=hidden_fields(page.text) | all_yes_answers())
+    walk.submit(tech, "/kiosk/return", {"password": PASSWORD})  # back on the job's page
 
 
 def support_works(walk: Walk, agent, admin, jobs: dict) -> None:
@@ -554,6 +577,18 @@ def support_works(walk: Walk, agent, admin, jobs: dict) -> None:
     walk.look(agent, f"/support/receipts/{number}")  # the administrator opened it
     walk.look(agent, f"/support/receipts/{number}.pdf")
     walk.look(agent, f"/support/receipts/{clean_number}")  # signed without a timestamp
+    receipt_page, resend = f"/support/receipts/{number}", f"/support/receipts/{number}/resend"
+    for data, status in (
+        ({"to": "other_sms", "phone": "8 495 123-45-67", "reason": ""}, 400),  # a landline
+        ({"to": "other_email", "email": "анна@пример.рф", "reason": "звонила"}, 400),
+        ({"to": "other_email", "email": "", "reason": ""}, 400),
+        ({"to": "sms", "reason": ""}, 200),  # queued: its row shows below
+    ):
+        walk.submit(agent, receipt_page, data, status, action=resend)
+    with walk.app.app_context():
+        work(once=True)  # development and tests show SMS and e-mail on the outbox page
+    walk.look(agent, receipt_page)  # the messages sent
+    walk.look(agent, "/outbox/")
 
     walk.look(agent, "/support/discrepancies")
     walk.look(agent, "/support/discrepancies?page=2")
@@ -631,6 +666,17 @@ def anyone_visits(walk: Walk, people: dict, jobs: dict) -> None:
                 prefix="code-")
     walk.look(anonymous, f"/s/{jobs['tokens']['disputed']}", 404)  # not the signer's browser
     walk.look(anonymous, "/s/AAAAAAAAAAAAAAAAAAAAAAAA", 404)
+    opens_by_code(walk, number, code)
+
+
+def opens_by_code(walk: Walk, number: str, code: str) -> None:
+    """The subscriber on another device: the SMS link, mistakes, the receipt and its PDF."""
+    phone = walk.client("subscriber")
+    walk.look(phone, f"/r/{number}")  # the number filled in from the SMS link
+    walk.submit(phone, "/r", {"number": "НО-12", "code": "<код>"}, 400)
+    walk.submit(phone, "/r", {"number": number, "code": "AAAAA-BBBBB"})  # a wrong code
+    walk.submit(phone, f"/r/{number}", {"number": number, "code": code}, action="/r")
+    walk.look(phone, f"/r/{number}/receipt.pdf")
 
 
 def errors_happen(walk: Walk, people: dict) -> None:
@@ -660,8 +706,8 @@ def upload(walk: Walk, client, pdf: bytes | None):
 
 
 def too_many(walk: Walk) -> None:
-    """The rate limits' pages, from an address of their own: a blocked sign-in, and the
-    429 page of /verify."""
+    """The rate limits' pages, from an address of their own: a blocked sign-in, the 429
+    page of /verify, and a receipt number locked after wrong codes."""
     limits = {name: int(text.split()[0]) for name, text in walk.app.config["RATE_LIMITS"].items()}
     elsewhere = {"environ_base": {"REMOTE_ADDR": "192.0.2.44"}}
     client = walk.client("anonymous")
@@ -673,6 +719,11 @@ def too_many(walk: Walk) -> None:
     for _attempt in range(limits["verify"]):
         client.get("/verify", **elsewhere)
     walk.look(client, "/verify", 429, **elsewhere)
+    wrong = {"number": "HO-2345-6789", "code": "AAAAA-BBBBB"}
+    for _attempt in range(limits["receipt_code_per_number"]):
+        page = client.get("/r", **elsewhere)
+        client.post("/r", data={"csrf_token": csrf_token(page.text), **wrong}, **elsewhere)
+    walk.submit(client, "/r", wrong, 429, **elsewhere)  # the number is locked for a while
 
 
 # --- The test ----------------------------------------------------------------------------
