@@ -139,3 +139,29 @@ def test_a_short_word_is_found_only_whole():
 def test_every_fragment_is_long_enough_for_a_trigram_index():
     for word in ("орлов", "соколова", "ленина", "абв", "5"):
         assert all(len(piece) >= 3 for piece in fragments(word))
+
+
+@pytest.mark.parametrize("text, parts", [
+    ("A" * 160, 1), ("A" * 161, 2), ("A" * 306, 2), ("A" * 307, 3),  # GSM 7-bit
+    ("[" * 80, 1), ("[" * 81, 2),  # extension characters take two septets each
+    ("Я" * 70, 1), ("Я" * 71, 2), ("Я" * 134, 2), ("Я" * 135, 3),  # Cyrillic: UCS-2
+    ("A" * 69 + "Я", 1), ("A" * 70 + "Я", 2),  # one Cyrillic letter makes it all UCS-2
+])
+def test_sms_segments_are_counted_as_a_gateway_bills_them(text, parts):
+    from webapp.domain.sms import segments
+
+    assert segments(text) == parts
+
+
+def test_the_receipt_sms_in_russian_fits_two_segments_with_long_values(app):
+    from webapp.domain.sms import segments
+    from webapp.models import Receipt
+    from webapp.outbox.messages import sms_text
+
+    app.config.update(OPERATOR_NAME="Я" * 30, PUBLIC_URL="https://handover.example-telecom.ru")
+    with app.app_context():
+        receipt = Receipt(number="HO-7K4M-9QX2", locale="ru")
+        text = sms_text(receipt, "7K4MQ-9QX2A")
+    assert "квитанция HO-7K4M-9QX2, код 7K4MQ-9QX2A" in text
+    assert text.endswith("https://handover.example-telecom.ru/r/HO-7K4M-9QX2")
+    assert segments(text) == 2

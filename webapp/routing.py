@@ -63,6 +63,14 @@ def safe_next(target: str | None) -> str:
     return url_for("main.index")
 
 
+def keep_private(response):
+    """Keep a page that holds a subscriber's secret (a link, a receipt's number) out of
+    caches and out of the referrer sent onwards."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 def external_url(endpoint: str, **values) -> str:
     """Return a full address of the app's own page, for messages and documents that
     leave it: at PUBLIC_URL when set, else where the current request came (a command

@@ -12,7 +12,6 @@ from flask import current_app, render_template
 from flask_babel import force_locale, gettext
 
 from webapp.db_types import now_utc
-from webapp.domain.digest import sha256_hex
 from webapp.extensions import db
 from webapp.models import (
     ApiClient,
@@ -146,8 +145,3 @@ def discrepancy_data(discrepancy: Discrepancy) -> dict[str, Any]:
         "recorded": discrepancy.recorded, "stated": discrepancy.stated,
         "status": discrepancy.status,
     }}
-
-
-def fingerprint(message: OutboxMessage) -> str:
-    """Return a short hash of a message's recipient, for logs (never the recipient)."""
-    return sha256_hex(message.recipient or "")[:12]

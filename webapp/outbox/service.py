@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import current_app
@@ -180,10 +180,3 @@ def state_of(message: OutboxMessage) -> str:
         return Status.RETRYING
     return Status(message.status)
 
-
-def next_due(now: datetime | None = None) -> datetime | None:
-    """Return when the next queued message falls due, or None if none waits."""
-    return db.session.scalar(
-        sa.select(sa.func.min(OutboxMessage.next_attempt_at))
-        .where(OutboxMessage.status == Status.QUEUED)
-    )

@@ -18,7 +18,6 @@ from flask import current_app
 
 from webapp.extensions import db
 from webapp.outbox import service
-from webapp.outbox.messages import fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +50,7 @@ def run_batch(worker: str, tally: Tally) -> int:
         db.session.commit()
         tally.add(outcome)
         # Which message and how it went; never its recipient or text (personal data).
-        log.info("outbox message %s (%s to %s): %s", message.id, message.channel,
-                 fingerprint(message), outcome)
+        log.info("outbox message %s (%s): %s", message.id, message.channel, outcome)
     db.session.close()
     return len(claims)
 

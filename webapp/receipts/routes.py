@@ -25,6 +25,7 @@ from webapp.receipts.access import canonical_code, canonical_number, check_code,
 from webapp.receipts.downloads import send_receipt
 from webapp.receipts.forms import NUMBER_LIMIT, AccessForm, CodeForm, UploadForm
 from webapp.receipts.service import public_summary, verify_code, verify_pdf
+from webapp.routing import keep_private
 
 bp = Blueprint("receipts", __name__)
 
@@ -37,14 +38,11 @@ PRIVATE_ENDPOINTS = frozenset({"receipts.access", "receipts.access_pdf"})
 
 
 @bp.after_request
-def keep_private(response):
+def private_pages(response):
     """Keep the receipt's pages out of caches and referrers."""
     # These pages show the subscriber's own data and carry the receipt's number in the
     # path: never cached, never sent onwards as a referrer.
-    if request.endpoint in PRIVATE_ENDPOINTS:
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Cache-Control"] = "no-store"
-    return response
+    return keep_private(response) if request.endpoint in PRIVATE_ENDPOINTS else response
 
 
 @bp.route("/verify", methods=["GET", "POST"])

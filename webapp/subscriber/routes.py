@@ -28,6 +28,7 @@ from webapp.handovers.workflow import (
 )
 from webapp.models import Handover
 from webapp.receipts.downloads import send_receipt
+from webapp.routing import keep_private
 from webapp.subscriber.forms import SubscriberForm, checklist_form
 
 bp = Blueprint("subscriber", __name__)
@@ -37,11 +38,9 @@ REMEMBERED = 10
 
 
 @bp.after_request
-def keep_private(response):
+def private_pages(response):
     # The link is a secret: never send it onwards as a referrer, never cache the page.
-    response.headers["Referrer-Policy"] = "no-referrer"
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return keep_private(response)
 
 
 def unavailable():
