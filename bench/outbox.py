@@ -48,7 +48,6 @@ from bench.report import Figure, text_table  # noqa: E402
 from bench.stats import median_range  # noqa: E402
 
 PUBLIC_URL = "https://handover.example.ru"
-CODE = "ABCDE-FGHJK"  # the receipt's printed code, as the SMS and e-mail carry it
 
 
 def load_shape(quick: bool) -> tuple[int, int]:
@@ -111,6 +110,8 @@ def prepare(workdir: Path, database: str, jobs: int, webhook_url: str):
     from webapp.domain.terms import Role
     from webapp.extensions import db
     from webapp.models import Handover, Receipt
+    from webapp.receipts.readback import extracted_text
+    from webapp.receipts.service import CODE_PATTERN, code_hash
 
     app = bench_app(database, workdir, PUBLIC_URL=PUBLIC_URL)
     with app.app_context():
@@ -123,6 +124,8 @@ def prepare(workdir: Path, database: str, jobs: int, webhook_url: str):
         # One real receipt, rendered and signed as a closing makes it; each job keeps a
         # copy with its own trailing comment, since receipts' digests are unique.
         pdf = kept(typical_receipt(app))
+        # The worker reads each message's code from its receipt, checked against this hash.
+        printed = CODE_PATTERN.findall(extracted_text(pdf))[0]
         first = db.session.scalar(sa.select(sa.func.max(Handover.id))) + 1
         rows = list(handover_rows(first, jobs, [technician.id], random.Random(2026)))
         with db.engine.begin() as connection:
@@ -130,7 +133,7 @@ def prepare(workdir: Path, database: str, jobs: int, webhook_url: str):
             copies = [pdf + f"\n%bench copy {row['id']}\n".encode() for row in rows]
             connection.execute(sa.insert(Receipt.__table__), [
                 {"handover_id": row["id"], "number": receipt_number(row["id"]),
-                 "code_hash": sha256_hex(CODE), "locale": "ru", "pdf": copy,
+                 "code_hash": code_hash(printed), "locale": "ru", "pdf": copy,
                  "sha256": sha256_hex(copy), "issued_at": row["closed_at"],
                  "timestamped": False}
                 for row, copy in zip(rows, copies, strict=True)
@@ -153,8 +156,8 @@ def queue_closings(app) -> int:
         for receipt in receipts:
             # As countersign_and_close queues them (webapp/handovers/workflow.py).
             handover = receipt.handover
-            receipt_sms(receipt, CODE, handover.phone)
-            receipt_email(receipt, CODE, f"abonent{handover.id}@example.ru")
+            receipt_sms(receipt, handover.phone)
+            receipt_email(receipt, f"abonent{handover.id}@example.ru")
             event("handover.closed", handover, {"receipt": {"number": receipt.number}})
         db.session.commit()
         queued = db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage))

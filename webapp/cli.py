@@ -147,9 +147,13 @@ def demo_command(port: int) -> None:
     if current_app.config["NAME"] == "production" or os.environ.get("SECRET_KEY"):
         # SECRET_KEY in the environment means a server, whatever .flaskenv says.
         raise click.ClickException("Demo accounts have known passwords; not on a server.")
-    # The demo's closed job sends its SMS from here: its link points where `flask run` serves.
-    current_app.config["PUBLIC_URL"] = current_app.config["PUBLIC_URL"] or f"http://127.0.0.1:{port}"
-    create_demo_data()
+    # The demo's closed job queues its SMS here: its link points where `flask run` serves.
+    public_url = current_app.config["PUBLIC_URL"]
+    current_app.config["PUBLIC_URL"] = public_url or f"http://127.0.0.1:{port}"
+    try:
+        create_demo_data()
+    finally:
+        current_app.config["PUBLIC_URL"] = public_url
     click.echo("Demo accounts (login / password / role):")
     for staff in DEMO_STAFF:
         click.echo(f"  {staff.login:<10} {staff.password:<18} {staff.role}")

@@ -285,6 +285,6 @@ def countersign_and_close(
     handover.signatures.append(closing.countersignature)
     db.session.add_all([*closing.events, receipt])
     db.session.flush()  # the messages name the receipt by its id
-    outbox.receipt_messages(handover, receipt, closing.code)
+    outbox.receipt_messages(handover, receipt)
     outbox.event("handover.closed", handover, {"receipt": {"number": receipt.number}})
     return True

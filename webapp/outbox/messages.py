@@ -1,6 +1,10 @@
 """What the outbox says: the receipt's SMS and e-mail in the subscriber's language,
 support's resends, and the events webhooks carry. Written when queued, so the worker
-only sends (it needs no templates or request to do so)."""
+only sends (it needs no templates or request to do so).
+
+The receipt's verification code is stored nowhere but printed on the receipt (the
+database keeps its hash): a message holds a mark in its place, and the worker reads
+the code from the stored receipt when it sends (webapp/outbox/service.py, `outgoing`)."""
 
 from __future__ import annotations
 
@@ -22,7 +26,7 @@ from webapp.models import (
     User,
     new_delivery_key,
 )
-from webapp.outbox.service import ChannelName, queue
+from webapp.outbox.service import ChannelName, code_mark, queue
 from webapp.routing import external_url
 
 RECEIPT = "receipt"  # the purpose of the messages sent at closing
@@ -46,10 +50,10 @@ def sms_text(receipt: Receipt, code: str) -> str:
 
 def email_parts(receipt: Receipt, code: str) -> tuple[str, str, str]:
     """Return the receipt e-mail's subject, plain text and HTML, in the receipt's language."""
-    handover = receipt.handover
+    # No name or account number: a message kept in the outbox copies no personal data
+    # beyond its recipient (the receipt attached when it is sent holds them).
     values = {
         "operator": current_app.config["OPERATOR_NAME"], "receipt": receipt, "code": code,
-        "name": handover.subscriber_name, "account_number": handover.account_number,
         "link": access_link(receipt),
         "verify_link": external_url("receipts.verify"),
     }
@@ -60,43 +64,42 @@ def email_parts(receipt: Receipt, code: str) -> tuple[str, str, str]:
                 render_template("outbox/receipt_email.html", **values))
 
 
-def receipt_sms(receipt: Receipt, code: str, phone: str, purpose: str = RECEIPT) -> OutboxMessage:
+def receipt_sms(receipt: Receipt, phone: str, purpose: str = RECEIPT) -> OutboxMessage:
     """Queue the receipt's SMS to a phone (E.164)."""
+    key = new_delivery_key()
     return queue(OutboxMessage(
-        channel=ChannelName.SMS, purpose=purpose, handover_id=receipt.handover_id,
-        receipt_id=receipt.id, recipient=phone, locale=receipt.locale,
-        body=sms_text(receipt, code),
+        channel=ChannelName.SMS, purpose=purpose, delivery_key=key,
+        handover_id=receipt.handover_id, receipt_id=receipt.id, recipient=phone,
+        locale=receipt.locale, body=sms_text(receipt, code_mark(key)),
     ))
 
 
-def receipt_email(
-    receipt: Receipt, code: str, address: str, purpose: str = RECEIPT
-) -> OutboxMessage:
+def receipt_email(receipt: Receipt, address: str, purpose: str = RECEIPT) -> OutboxMessage:
     """Queue the receipt's e-mail, the signed PDF attached when it is sent."""
-    subject, text, html = email_parts(receipt, code)
+    key = new_delivery_key()
+    subject, text, html = email_parts(receipt, code_mark(key))
     return queue(OutboxMessage(
-        channel=ChannelName.EMAIL, purpose=purpose, handover_id=receipt.handover_id,
-        receipt_id=receipt.id, recipient=address, locale=receipt.locale,
-        subject=subject, body=text, html=html,
+        channel=ChannelName.EMAIL, purpose=purpose, delivery_key=key,
+        handover_id=receipt.handover_id, receipt_id=receipt.id, recipient=address,
+        locale=receipt.locale, subject=subject, body=text, html=html,
     ))
 
 
-def receipt_messages(handover: Handover, receipt: Receipt, code: str) -> list[OutboxMessage]:
+def receipt_messages(handover: Handover, receipt: Receipt) -> list[OutboxMessage]:
     """Queue what closing a job sends the subscriber: the SMS to the phone on file, and the
     e-mail when an address was given. The receipt must be flushed (it needs its id)."""
-    messages = [receipt_sms(receipt, code, handover.phone)]
+    messages = [receipt_sms(receipt, handover.phone)]
     if handover.fact("email"):
-        messages.append(receipt_email(receipt, code, handover.fact("email")))
+        messages.append(receipt_email(receipt, handover.fact("email")))
     return messages
 
 
 def resend(
-    receipt: Receipt, code: str, channel: ChannelName, recipient: str, *, agent: User,
-    reason: str | None,
+    receipt: Receipt, channel: ChannelName, recipient: str, *, agent: User, reason: str | None,
 ) -> OutboxMessage:
     """Queue the receipt again, to the number or address on file or one a caller gave."""
     send = receipt_sms if channel is ChannelName.SMS else receipt_email
-    message = send(receipt, code, recipient, purpose=RESEND)
+    message = send(receipt, recipient, purpose=RESEND)
     message.requested_by = agent
     message.reason = reason or None
     return message

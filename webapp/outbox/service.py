@@ -27,7 +27,7 @@ from webapp.domain.terms import DeliveryAnswer
 from webapp.domain.terms import DeliveryStatus as Status
 from webapp.domain.terms import MessageChannel as ChannelName
 from webapp.extensions import db
-from webapp.models import DeliveryAttempt, OutboxMessage
+from webapp.models import DeliveryAttempt, OutboxMessage, Receipt
 from webapp.outbox.channels import (
     Channel,
     Delivered,
@@ -37,6 +37,29 @@ from webapp.outbox.channels import (
     ShownOnPage,
     Undeliverable,
 )
+from webapp.receipts.service import printed_code
+
+
+def code_mark(delivery_key: str) -> str:
+    """Return what a message holds in place of the receipt's code until it is sent."""
+    return f"[code:{delivery_key[:12]}]"
+
+
+def outgoing(message: OutboxMessage) -> OutboxMessage:
+    """Return the message as it goes out: with the code printed on its receipt in place
+    of the mark (a copy never added to the session, so the code is never stored)."""
+    mark = code_mark(message.delivery_key)
+    texts = {"subject": message.subject, "body": message.body, "html": message.html}
+    if message.receipt_id is None or not any(mark in (t or "") for t in texts.values()):
+        return message
+    code = printed_code(db.session.get(Receipt, message.receipt_id))
+    if code is None:
+        raise Retry(DeliveryAnswer.UNEXPECTED, "the code could not be read from the receipt")
+    copy = OutboxMessage(**{a.key: getattr(message, a.key)
+                            for a in sa.inspect(OutboxMessage).column_attrs})
+    for name, text in texts.items():
+        setattr(copy, name, text.replace(mark, code) if text else text)
+    return copy
 
 
 def queue(message: OutboxMessage) -> OutboxMessage:
@@ -119,7 +142,7 @@ def claim(worker: str, batch: int, lease: timedelta) -> list[Claim]:
 def attempt(channel: Channel, message: OutboxMessage) -> Delivered | DeliveryProblem:
     """Send the message through its channel; return what came back, never raise."""
     try:
-        return channel.send(message)
+        return channel.send(outgoing(message))
     except DeliveryProblem as problem:
         return problem
     except Exception as error:  # a bug or a library's surprise: try again later

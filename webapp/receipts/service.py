@@ -107,9 +107,6 @@ class Closing:
     closed_at: datetime
     countersignature: Signature
     events: list[AuditEvent]  # unsaved; prepare_receipt adds "receipt.issued"
-    # The verification code printed on the receipt (only its hash is stored): the
-    # messages that tell the subscriber of the receipt carry it (webapp/outbox/).
-    code: str = ""
 
 
 def prepare_receipt(handover: Handover, closing: Closing) -> Receipt:
@@ -120,7 +117,6 @@ def prepare_receipt(handover: Handover, closing: Closing) -> Receipt:
     Raises ReceiptError if it cannot be produced, and then nothing may be closed.
     """
     number, code = new_number(), new_code()
-    closing.code = code
     locale = handover.subscriber_locale or current_app.config["BABEL_DEFAULT_LOCALE"]
     closing.events.append(
         audit.event("receipt.issued", handover=handover, details={"number": number})

@@ -232,15 +232,14 @@ def send_again(
 ) -> OutboxMessage:
     """Queue the receipt again by SMS or e-mail, to what is on file or to the number or
     address the caller dictated, and account for it (agent, reason) in the audit trail."""
-    code = printed_code(receipt)
-    if code is None:
+    if printed_code(receipt) is None:  # the worker could not send it
         raise ResendRefused(receipt.number)
     handover = receipt.handover
     on_file = handover.phone if channel is MessageChannel.SMS else handover.fact("email")
     recipient = dictated or on_file
     if not recipient:
         raise ResendRefused(receipt.number)
-    message = outbox.resend(receipt, code, channel, recipient, agent=agent, reason=reason)
+    message = outbox.resend(receipt, channel, recipient, agent=agent, reason=reason)
     audit.record("receipt.resent", handover=handover, details={
         "receipt": receipt.number, "channel": channel,
         "to": "dictated" if dictated else "on file", "reason": reason or None,
