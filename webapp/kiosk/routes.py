@@ -29,15 +29,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, user_logged_out
-from wtforms import PasswordField, SubmitField
-from wtforms.validators import DataRequired
 
 from webapp import audit, limits
 from webapp.access import roles_required
 from webapp.domain.terms import Role
 from webapp.extensions import db
-from webapp.forms import FILL_IN, ConfirmForm, Form, MaxLength
+from webapp.forms import ConfirmForm
 from webapp.handovers.workflow import link_is_live, link_token
+from webapp.kiosk.forms import ReturnForm
 from webapp.models import Handover
 
 bp = Blueprint("kiosk", __name__)
@@ -54,19 +53,6 @@ OPEN_POSTS = frozenset({"auth.logout"})
 NOT_AWAITING = _l(
     "Only a job that awaits the subscriber can be handed to them on this device."
 )
-
-
-class ReturnForm(Form):
-    """The technician's password, to take the device back from the subscriber."""
-
-    password = PasswordField(
-        _l("Technician's password"),
-        validators=[DataRequired(FILL_IN), MaxLength(256)],
-        # Not "current-password": the browser must not offer to fill in the
-        # technician's saved password for whoever holds the device.
-        render_kw={"autocomplete": "off"},
-    )
-    submit = SubmitField(_l("Return to the technician"))
 
 
 def handed_over() -> str | None:
