@@ -19,6 +19,7 @@ from bench.receivers import SmtpServer, gateway_settings, sms_gateway, webhook_r
 from tests.conftest import add_user, app_on, close_job, freeze, make_handover
 from tests.services import ROOT, production_environ
 from webapp.domain.sms import segments
+from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.models import DeliveryAttempt, Handover, OutboxMessage, Receipt
 from webapp.outbox.worker import work
@@ -275,3 +276,31 @@ def test_a_receiver_that_redirects_is_retried_not_counted_as_delivered(deliverin
     hooks = [m for m in messages(delivering) if m.channel == "webhook"]
     assert hooks and {m.status for m in hooks} == {"queued"}
     assert {m.last_error for m in hooks} == {"provider_error: HTTP 302"}
+
+
+def refuse_login(gateway, request):
+    with gateway.lock:
+        gateway.requests.append(request)
+    return 200, json.dumps({"error": "authorise error", "error_code": 2}).encode()
+
+
+@pytest.mark.parametrize("trouble, kind", [("wrong credentials", "credentials"),
+                                           ("a gateway that never answers", "unreachable")])
+def test_wrong_credentials_or_a_timeout_keep_the_sms_queued_with_the_reason(
+    database_url, trouble, kind
+):
+    from bench.receivers import HttpServer, smsc_answer
+
+    answer, delay = (refuse_login, 0.0) if kind == "credentials" else (smsc_answer, 2.0)
+    with HttpServer(answer, delay=delay) as gateway, app_on(
+        database_url, **gateway_settings(gateway), OUTBOX_SEND_SECONDS=0.5
+    ) as app:
+        closed_job(app, add_user(app, "tech"))
+        deliver(app)
+        [sms] = [m for m in messages(app) if m.channel == "sms"]
+        support = app.test_client(user=add_user(app, "agent", Role.SUPPORT))
+        with app.app_context():
+            number = db.session.get(Receipt, sms.receipt_id).number
+        page = support.get(f"/support/receipts/{number}", headers={"Accept-Language": "en"})
+    assert sms.status == "queued" and sms.last_error.startswith(f"{kind}: "), trouble
+    assert "Failed, retrying" in page.text
