@@ -540,3 +540,4 @@ def test_on_a_phone_the_receipt_opens_with_labelled_controls_and_nothing_from_el
 
     assert {urlsplit(url).netloc for url in requests} == {urlsplit(live_server.url).netloc}
     page.context.close()
+

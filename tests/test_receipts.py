@@ -585,3 +585,25 @@ def test_the_subscriber_can_download_after_a_late_close(app, technician, job):
     tech = app.test_client(user=technician)
     press(tech, handover, "close", {"typed_name": "Tech"})
     assert app.test_client().get(f"/s/{token}/receipt.pdf").status_code == 200
+
+
+def test_the_receipts_qr_code_leads_on_to_the_receipt_itself(app, technician):
+    """The QR code printed on the receipt opens /verify with its number and code; from
+    there the same number and code open the receipt's terms and PDF."""
+    from tests.conftest import close_job, csrf_token, freeze, make_handover
+    from webapp.receipts.readback import extracted_text
+    from webapp.receipts.service import CODE_PATTERN
+
+    handover = make_handover(app, technician)
+    pdf = close_job(app, technician, handover, freeze(app, handover))
+    with app.app_context():
+        number = db.session.scalar(db.select(Receipt.number))
+    code = CODE_PATTERN.findall(extracted_text(pdf))[0]
+    browser = app.test_client()
+    verified = browser.get("/verify", query_string={"number": number, "code": code},
+                           headers={"Accept-Language": "en"})
+    assert "Open the receipt" in verified.text
+    opened = browser.post("/r", data={"csrf_token": csrf_token(verified.text),
+                                      "number": number, "code": code})
+    assert opened.status_code == 302
+    assert browser.get(f"/r/{number}/receipt.pdf").data == pdf

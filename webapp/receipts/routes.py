@@ -24,7 +24,7 @@ from webapp.models import Receipt
 from webapp.receipts.access import canonical_code, canonical_number, check_code, receipt_by_number
 from webapp.receipts.downloads import send_receipt
 from webapp.receipts.forms import NUMBER_LIMIT, AccessForm, CodeForm, UploadForm
-from webapp.receipts.service import public_summary, verify_code, verify_pdf
+from webapp.receipts.service import Verdict, public_summary, verify_code, verify_pdf
 from webapp.routing import keep_private
 
 bp = Blueprint("receipts", __name__)
@@ -61,8 +61,14 @@ def verify():
     elif by_code.check_code.data and by_code.validate_on_submit():
         result = verify_code(by_code.number.data, by_code.code.data)
     summary = public_summary(result.receipt) if result and result.receipt else None
+    # Whoever holds the number and code (the QR code leads here) may open the receipt
+    # itself: the same door as the SMS link, with its limits and its audit.
+    opens = None
+    if result and result.verdict is Verdict.GENUINE and by_code.code.data:
+        opens = AccessForm(formdata=None, number=result.receipt.number, code=by_code.code.data)
     return render_template(
-        "receipts/verify.html", upload=upload, by_code=by_code, result=result, summary=summary
+        "receipts/verify.html", upload=upload, by_code=by_code, result=result, summary=summary,
+        opens=opens,
     )
 
 
