@@ -292,3 +292,31 @@ def close_job(app, technician, handover, token, answers=None, locale="ru"):
     with app.app_context():
         receipt = db.session.scalar(db.select(Receipt).where(Receipt.handover_id == handover.id))
         return receipt.pdf
+
+
+# The outside world the outbox talks to, each a real server on 127.0.0.1 (bench/receivers.py).
+
+
+@pytest.fixture
+def smtp():
+    from bench.receivers import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def gateway():
+    from bench.receivers import sms_gateway
+
+    with sms_gateway() as server:
+        yield server
+
+
+@pytest.fixture
+def receiver():
+    from bench.receivers import webhook_receiver
+
+    with webhook_receiver() as server:
+        yield server

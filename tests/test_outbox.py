@@ -15,7 +15,7 @@ import time
 import pytest
 import sqlalchemy as sa
 
-from bench.receivers import SmtpServer, gateway_settings, sms_gateway, webhook_receiver
+from bench.receivers import SmtpServer, gateway_settings
 from tests.conftest import add_user, app_on, close_job, freeze, make_handover
 from tests.services import ROOT, production_environ
 from webapp.domain.sms import segments
@@ -25,25 +25,6 @@ from webapp.models import DeliveryAttempt, Handover, OutboxMessage, Receipt
 from webapp.outbox.worker import work
 
 EMAIL = "ivan.petrov@example.ru"
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def gateway():
-    with sms_gateway() as server:
-        yield server
-
-
-@pytest.fixture
-def receiver():
-    with webhook_receiver() as server:
-        yield server
 
 
 def deliver(app) -> None:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from bench.receivers import SmtpServer, gateway_settings, sms_gateway
+from bench.receivers import gateway_settings
 from tests.conftest import add_user, app_on, csrf_token, post_form
 from tests.test_outbox import closed_job, deliver, messages
 from tests.test_support import events
@@ -21,19 +21,6 @@ RU = {"Accept-Language": "ru"}
 CODE = re.compile(r"\b[2-9A-Z]{5}-[2-9A-Z]{5}\b")
 
 pytestmark = needs("pdftotext")
-
-
-@pytest.fixture
-def gateway():
-    with sms_gateway() as server:
-        yield server
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpServer().start()
-    yield server
-    server.stop()
 
 
 @pytest.fixture
