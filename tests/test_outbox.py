@@ -127,7 +127,7 @@ def test_a_job_closes_while_every_service_is_down_and_its_messages_wait(
         deliver(app)
         queued = messages(app)
     assert {m.channel for m in queued} == {"sms", "email"}
-    assert {m.status for m in queued} == {"queued"}
+    assert {m.status for m in queued} == {"retrying"}
     reasons = {m.channel: m.last_error for m in queued}
     assert reasons["sms"] == "provider_error: HTTP 503"
     assert reasons["email"].startswith("unreachable: ")
@@ -140,7 +140,7 @@ def test_smtp_down_then_up_delivers_the_email_exactly_once(database_url, gateway
         closed_job(app, technician, email=EMAIL)
         deliver(app)
         [email] = [m for m in messages(app) if m.channel == "email"]
-        assert email.status == "queued" and email.attempts == 1
+        assert email.status == "retrying" and email.attempts == 1
         smtp.start()
         try:
             time.sleep(0.3)  # past the (test's) retry delay
@@ -255,7 +255,7 @@ def test_a_receiver_that_redirects_is_retried_not_counted_as_delivered(deliverin
         closed_job(delivering, add_user(delivering, "tech"))
         deliver(delivering)
     hooks = [m for m in messages(delivering) if m.channel == "webhook"]
-    assert hooks and {m.status for m in hooks} == {"queued"}
+    assert hooks and {m.status for m in hooks} == {"retrying"}
     assert {m.last_error for m in hooks} == {"provider_error: HTTP 302"}
 
 
@@ -283,5 +283,5 @@ def test_wrong_credentials_or_a_timeout_keep_the_sms_queued_with_the_reason(
         with app.app_context():
             number = db.session.get(Receipt, sms.receipt_id).number
         page = support.get(f"/support/receipts/{number}", headers={"Accept-Language": "en"})
-    assert sms.status == "queued" and sms.last_error.startswith(f"{kind}: "), trouble
+    assert sms.status == "retrying" and sms.last_error.startswith(f"{kind}: "), trouble
     assert "Failed, retrying" in page.text

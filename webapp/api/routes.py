@@ -242,6 +242,12 @@ def get_handover(public_id: str):
     return handover
 
 
+def page_of(name: str, items: list, query: dict, has_next: bool) -> dict:
+    """Return one page of a list as the API gives it: the items, this page, the next one."""
+    return {name: items, "page": query["page"],
+            "next_page": query["page"] + 1 if has_next else None}
+
+
 def receipt_json(receipt: Receipt) -> dict:
     handover = receipt.handover
     return {
@@ -287,10 +293,7 @@ def list_receipts(query):
     receipts, has_next = one_page(found, query["page"], query["per_page"])
     audit.record_reads((r.handover for r in receipts), by_client())
     db.session.commit()
-    return {
-        "receipts": [receipt_json(r) for r in receipts], "page": query["page"],
-        "next_page": query["page"] + 1 if has_next else None,
-    }
+    return page_of("receipts", [receipt_json(r) for r in receipts], query, has_next)
 
 
 @bp.route("/receipts/<receipt_number:number>")
@@ -353,7 +356,4 @@ def list_webhook_deliveries(query):
         )
     deliveries = [delivery_json(m) for m in messages]
     db.session.commit()
-    return {
-        "deliveries": deliveries, "page": query["page"],
-        "next_page": query["page"] + 1 if has_next else None,
-    }
+    return page_of("deliveries", deliveries, query, has_next)

@@ -32,7 +32,7 @@ from webapp.domain.terms import DeliveryAnswer, DeliveryStatus, DiscrepancyStatu
 from webapp.domain.terms import MessageChannel as Channel
 from webapp.models import PUBLIC_ID_PATTERN, OutboxMessage
 from webapp.outbox.messages import EVENTS
-from webapp.outbox.service import state_of
+from webapp.outbox.service import WAITING
 from webapp.outbox.webhooks import DELIVERY_HEADER, EVENT_HEADER, SIGNATURE_HEADER
 from webapp.routing import MAX_PAGE
 
@@ -373,23 +373,12 @@ class DeliveryPage(Schema):
     next_page = fields.Integer(required=True, allow_none=True)
 
 
-# A message's state is read as webapp.outbox.service.state_of reads it: a queued one
-# with an error is retrying.
-_retried = sa.func.coalesce(OutboxMessage.last_error, "") != ""
-STATUS_CONDITIONS = {
-    DeliveryStatus.QUEUED: sa.and_(OutboxMessage.status == DeliveryStatus.QUEUED, ~_retried),
-    DeliveryStatus.RETRYING: sa.and_(OutboxMessage.status == DeliveryStatus.QUEUED, _retried),
-    DeliveryStatus.SENT: OutboxMessage.status == DeliveryStatus.SENT,
-    DeliveryStatus.FAILED: OutboxMessage.status == DeliveryStatus.FAILED,
-}
-
-
 def deliveries_to(client_id: int, status: str | None = None) -> sa.Select:
     """Select the client's webhook messages, newest first, in one state if given."""
     conditions = [OutboxMessage.channel == Channel.WEBHOOK,
                   OutboxMessage.api_client_id == client_id]
     if status is not None:
-        conditions.append(STATUS_CONDITIONS[DeliveryStatus(status)])
+        conditions.append(OutboxMessage.status == DeliveryStatus(status))
     return (
         sa.select(OutboxMessage).where(*conditions)
         .options(selectinload(OutboxMessage.attempt_log))
@@ -400,8 +389,8 @@ def deliveries_to(client_id: int, status: str | None = None) -> sa.Select:
 def delivery_json(message: OutboxMessage) -> dict[str, Any]:
     """Return a webhook message as the deliveries list shows it."""
     event = json.loads(message.body)
-    status = state_of(message)
-    waiting = status in (DeliveryStatus.QUEUED, DeliveryStatus.RETRYING)
+    status = DeliveryStatus(message.status)
+    waiting = status in WAITING
     return {
         "id": message.delivery_key, "type": message.purpose,
         "handover_id": event["handover"]["id"], "status": status,

@@ -94,7 +94,7 @@ class DeliveryAnswer(StrEnum):
 class DeliveryStatus(StrEnum):
     """Where an outbox message stands."""
 
-    QUEUED = "queued"  # waiting for its first try, or for the next one after a failure
-    RETRYING = "retrying"  # queued after a failed try (support reads the reason)
+    QUEUED = "queued"  # waiting for its first try
+    RETRYING = "retrying"  # a try failed; waiting for the next (support reads the reason)
     SENT = "sent"
     FAILED = "failed"  # given up: undeliverable, or out of attempts

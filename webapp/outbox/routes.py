@@ -10,7 +10,7 @@ from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.models import OutboxMessage
 from webapp.outbox.channels import DeliveryProblem
-from webapp.outbox.service import outgoing, shown_on_page, state_of
+from webapp.outbox.service import outgoing, shown_on_page
 
 bp = Blueprint("outbox", __name__)
 
@@ -26,8 +26,7 @@ def index():
     messages = db.session.scalars(
         sa.select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(SHOWN)
     ).all()
-    return render_template("outbox/index.html", messages=[as_sent(m) for m in messages],
-                           state_of=state_of)
+    return render_template("outbox/index.html", messages=[as_sent(m) for m in messages])
 
 
 def as_sent(message: OutboxMessage) -> OutboxMessage:

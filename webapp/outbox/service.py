@@ -39,6 +39,9 @@ from webapp.outbox.channels import (
 )
 from webapp.receipts.service import printed_code
 
+# The states a worker still sends from: never tried, or tried and to be tried again.
+WAITING = (Status.QUEUED, Status.RETRYING)
+
 
 def code_mark(delivery_key: str) -> str:
     """Return what a message holds in place of the receipt's code until it is sent."""
@@ -109,7 +112,7 @@ def claim(worker: str, batch: int, lease: timedelta) -> list[Claim]:
     due = (
         sa.select(OutboxMessage.id)
         .where(
-            OutboxMessage.status == Status.QUEUED,
+            OutboxMessage.status.in_(WAITING),
             OutboxMessage.next_attempt_at <= now,
             sa.or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
         )
@@ -173,7 +176,8 @@ def record(claimed: Claim, worker: str, result: Delivered | DeliveryProblem) -> 
     else:
         outcome = "retry"
         delay = timedelta(seconds=retry_delay(message.attempts, config))
-        values = {"next_attempt_at": now + delay, "last_error": result.reason}
+        values = {"status": Status.RETRYING, "next_attempt_at": now + delay,
+                  "last_error": result.reason}
     db.session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id == message.id, OutboxMessage.claimed_by == worker)
@@ -195,11 +199,4 @@ def messages_of(handover_id: int) -> list[OutboxMessage]:
                                        OutboxMessage.channel != ChannelName.WEBHOOK)
         .order_by(OutboxMessage.id.desc())
     ))
-
-
-def state_of(message: OutboxMessage) -> str:
-    """Return how support reads a message's state: queued, sent, retrying or failed."""
-    if message.status == Status.QUEUED and message.last_error:
-        return Status.RETRYING
-    return Status(message.status)
 

@@ -16,7 +16,7 @@ from webapp.domain.search import parse_query
 from webapp.domain.terms import Role
 from webapp.extensions import db
 from webapp.models import Discrepancy, Handover, Receipt, User
-from webapp.outbox.service import messages_of, state_of
+from webapp.outbox.service import messages_of
 from webapp.receipts.downloads import get_receipt_or_404, send_receipt
 from webapp.receipts.service import verify_pdf
 from webapp.routing import page_number, safe_next
@@ -110,7 +110,6 @@ def receipt_page(receipt: Receipt, form: ResendForm):
         events=trail(handover),
         note_forms=note_forms(handover.discrepancies),
         messages=messages_of(handover.id),
-        state_of=state_of,
         resend_form=form,
     )
 
